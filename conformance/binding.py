@@ -1,0 +1,142 @@
+"""The one interface every conformance test is written against.
+
+A *binding* is whatever makes ZeroMQ sockets: pyzmq in this process, or a
+driver program speaking the driver protocol (``DRIVER-PROTOCOL.md``) for a
+Java, Go, Rust, Node or C# implementation.  The tests never see which: they
+ask a :class:`Binding` for a :class:`Socket` and use the eight operations
+below, which are exactly the operations of the driver protocol.  Keeping the
+in-process API and the wire protocol the same shape is what lets every test
+run unchanged over either.
+
+Failures are :class:`ZmqError` carrying one of the protocol's error codes, so
+a test asserts ``EFSM`` the same way whether libzmq's errno or a Java
+exception was behind it.  A binding that hangs, dies or speaks garbage raises
+:class:`BindingBroken` instead, which is deliberately *not* an ``Exception``:
+it must abort a Hypothesis search at once rather than be shrunk.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, Union, runtime_checkable
+
+SOCKET_TYPES = ("REQ", "REP", "DEALER", "ROUTER")
+TRANSPORTS = ("tcp", "ipc", "inproc")
+BOOL_OPTIONS = (
+    "ROUTER_MANDATORY",
+    "ROUTER_HANDOVER",
+    "REQ_RELAXED",
+    "REQ_CORRELATE",
+    "PROBE_ROUTER",
+    "IMMEDIATE",
+)
+INT_OPTIONS = ("SNDHWM", "RCVHWM", "LINGER", "MAXMSGSIZE")
+BYTES_OPTIONS = ("ROUTING_ID",)
+OPTIONS = BYTES_OPTIONS + BOOL_OPTIONS + INT_OPTIONS
+
+OptionValue = Union[bytes, bool, int]
+Frames = list[bytes]
+
+
+class ErrorCode(str, enum.Enum):
+    """The error codes of the driver protocol, version 1."""
+
+    EAGAIN = "EAGAIN"
+    EFSM = "EFSM"
+    EHOSTUNREACH = "EHOSTUNREACH"
+    EINVAL = "EINVAL"
+    ENOTSUP = "ENOTSUP"
+    EPROTO = "EPROTO"
+    EOTHER = "EOTHER"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class ZmqError(Exception):
+    """An operation failed the way ZeroMQ operations fail: with an error code."""
+
+    def __init__(self, code: ErrorCode | str, message: str = "") -> None:
+        self.code = ErrorCode(code)
+        self.message = message
+        super().__init__(f"{self.code}: {message}" if message else str(self.code))
+
+
+class BindingBroken(BaseException):
+    """The binding itself failed: it hung, exited, or broke the protocol.
+
+    A ``BaseException`` so that neither Hypothesis nor a test's ``except
+    Exception`` swallows it: the test ends at once and is reported as broken,
+    with ``detail`` (the driver's stderr tail, for example) attached.
+    """
+
+    def __init__(self, summary: str, detail: str = "") -> None:
+        self.summary = summary
+        self.detail = detail
+        super().__init__(f"{summary}\n{detail}" if detail else summary)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an implementation says it supports; anything else is UNSUPPORTED."""
+
+    socket_types: frozenset[str] = field(default_factory=lambda: frozenset(SOCKET_TYPES))
+    transports: frozenset[str] = field(default_factory=lambda: frozenset(TRANSPORTS))
+    options: frozenset[str] = field(default_factory=lambda: frozenset(OPTIONS))
+
+
+@runtime_checkable
+class Socket(Protocol):
+    """One ZeroMQ socket of type REQ, REP, DEALER or ROUTER.
+
+    Every blocking operation takes ``timeout_ms``: 0 for a non-blocking try,
+    otherwise a positive bound.  There is no unbounded wait, on purpose.
+    """
+
+    type: str
+
+    def set(self, option: str, value: OptionValue) -> None:
+        """Set one of :data:`OPTIONS` (``ROUTING_ID`` is bytes)."""
+
+    def bind(self, endpoint: str) -> str:
+        """Bind, and return the concrete endpoint (a wildcard port resolved)."""
+
+    def connect(self, endpoint: str) -> None: ...
+
+    def disconnect(self, endpoint: str) -> None:
+        """May raise ``ENOTSUP``: disconnect is optional in the protocol."""
+
+    def unbind(self, endpoint: str) -> None:
+        """May raise ``ENOTSUP``: unbind is optional in the protocol."""
+
+    def send(self, frames: Sequence[bytes], timeout_ms: int) -> None:
+        """Send one multipart message atomically; ``EAGAIN`` if not within the timeout."""
+
+    def recv(self, timeout_ms: int) -> Frames:
+        """Receive one whole multipart message; ``EAGAIN`` if none within the timeout."""
+
+    def close(self) -> None:
+        """Close with zero linger. Closing twice is harmless."""
+
+
+@runtime_checkable
+class Binding(Protocol):
+    """A factory of sockets for one implementation under test.
+
+    This is the extension point a third party plugs into, in the way
+    ``trio.testing``'s stream checkers take a stream factory: give the suite
+    ``--binding package.module:factory`` where ``factory()`` returns a
+    Binding, or ``--driver CMD`` for an implementation in another language.
+    """
+
+    name: str
+    version: str
+    capabilities: Capabilities
+
+    def socket(self, type: str) -> Socket:
+        """A new socket of ``type`` (one of :data:`SOCKET_TYPES`), linger 0."""
+
+    def close(self) -> None:
+        """Release every socket and resource; the binding is unusable after."""

@@ -1,0 +1,110 @@
+"""Sockets wired into pairs for one test: who provides each end, and cleanup.
+
+A :class:`Peering` says which implementation provides the connecting and the
+binding end: both the implementation under test (``self``), or one of them
+libzmq through pyzmq (``iut-connects``, ``iut-binds``).  A :class:`Network`
+builds pairs for a case under that peering and closes every socket it made
+when the example or the test ends, so nothing leaks into the next one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from conformance.binding import Binding, Socket, ZmqError
+from conformance.endpoints import Endpoints
+
+IUT = "iut"
+LIBZMQ = "libzmq"
+
+TIMEOUT_MS = 2000
+"""How long a test waits for something that must happen."""
+
+
+@dataclass(frozen=True)
+class Peering:
+    connector: str
+    binder: str
+
+    @property
+    def id(self) -> str:
+        if self.connector == self.binder == IUT:
+            return "self"
+        return "iut-connects" if self.connector == IUT else "iut-binds"
+
+    def __str__(self) -> str:
+        return self.id
+
+
+SELF = Peering(IUT, IUT)
+IUT_CONNECTS = Peering(IUT, LIBZMQ)
+IUT_BINDS = Peering(LIBZMQ, IUT)
+
+
+def peerings(mode: str) -> tuple[Peering, ...]:
+    """The peerings a ``--peer`` mode runs: self, libzmq, or both."""
+    return {
+        "self": (SELF,),
+        "libzmq": (IUT_CONNECTS, IUT_BINDS),
+        "both": (SELF, IUT_CONNECTS, IUT_BINDS),
+    }[mode]
+
+
+@dataclass
+class Pair:
+    """Two connected sockets: ``connector`` connected to ``binder`` at ``endpoint``."""
+
+    connector: Socket
+    binder: Socket
+    endpoint: str
+
+    def __getitem__(self, type: str) -> Socket:
+        """The socket of ``type``; for same-type pairs use connector/binder."""
+        matches = [s for s in (self.connector, self.binder) if s.type == type]
+        if len(matches) != 1:
+            raise KeyError(f"{type} is not exactly one end of this pair")
+        return matches[0]
+
+
+class Network:
+    """Makes sockets from the two bindings of a test and cleans up after them."""
+
+    def __init__(
+        self, iut: Binding, libzmq: Binding, peering: Peering, endpoints: Endpoints
+    ) -> None:
+        self.iut = iut
+        self.libzmq = libzmq
+        self.peering = peering
+        self.endpoints = endpoints
+        self._open: list[Socket] = []
+
+    def binding(self, side: str) -> Binding:
+        return self.iut if side == IUT else self.libzmq
+
+    def socket(self, side: str, type: str) -> Socket:
+        sock = self.binding(side).socket(type)
+        self._open.append(sock)
+        return sock
+
+    @contextlib.contextmanager
+    def pair(self, connects: str, binds: str, transport: str) -> Iterator[Pair]:
+        """A fresh connected pair for one example, closed when the block ends."""
+        mark = len(self._open)
+        try:
+            binder = self.socket(self.peering.binder, binds)
+            endpoint = binder.bind(self.endpoints.new(transport))
+            connector = self.socket(self.peering.connector, connects)
+            connector.connect(endpoint)
+            yield Pair(connector, binder, endpoint)
+        finally:
+            self.close(mark)
+
+    def close(self, mark: int = 0) -> None:
+        """Close every socket opened since ``mark`` (all of them by default)."""
+        while len(self._open) > mark:
+            sock = self._open.pop()
+            with contextlib.suppress(ZmqError):
+                sock.close()
+

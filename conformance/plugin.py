@@ -1,0 +1,359 @@
+"""The pytest plugin: options, fixtures, parametrization and reporting.
+
+Registered through the ``pytest11`` entry point, so ``pytest conformance``
+from a checkout and ``pytest --pyargs conformance`` after ``pip install``
+both find it.  It only uses pytest's own extension points: options are
+validated in ``pytest_configure`` (a one-line usage error, never a
+traceback), cases are parametrized in ``pytest_generate_tests`` from the
+catalogue, and verdicts travel on ``report.user_properties`` so that xdist
+carries them from the workers to the controller unchanged.
+"""
+
+from __future__ import annotations
+
+import importlib
+import shlex
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+from conformance import profiles
+from conformance.binding import TRANSPORTS, Binding, BindingBroken
+from conformance.bindings.driver import DriverBinding
+from conformance.bindings.pyzmq import PyzmqBinding
+from conformance.endpoints import Endpoints
+from conformance.network import SELF, Network, Peering, peerings
+from conformance.summary import Results, Verdict
+
+profiles.register()
+
+FAMILY_MARKER = "zmq_family"
+_SETTINGS = pytest.StashKey["Settings"]()
+
+
+class Settings:
+    """The validated command line: what to test, against what, over what."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        option = config.option
+        self.driver: str | None = option.zmq_driver
+        self.binding_spec: str | None = option.zmq_binding
+        if self.driver and self.binding_spec:
+            raise pytest.UsageError("--driver and --binding are exclusive: choose one")
+        if self.driver is not None:
+            self._check_driver(self.driver)
+        self.factory = self._load_factory(self.binding_spec) if self.binding_spec else None
+        peer = option.zmq_peer or ("both" if self.driver else "self")
+        if peer not in ("self", "libzmq", "both"):
+            raise pytest.UsageError(f"--peer must be self, libzmq or both, not {peer!r}")
+        self.peer = peer
+        self.transports = self._parse_transports(option.zmq_transport)
+        if option.zmq_driver_grace <= 0:
+            raise pytest.UsageError("--driver-grace must be a positive number of seconds")
+        self.grace_s: float = option.zmq_driver_grace
+
+    @staticmethod
+    def _check_driver(command: str) -> None:
+        try:
+            argv = shlex.split(command)
+        except ValueError as exc:
+            raise pytest.UsageError(f"--driver {command!r}: {exc}") from None
+        if not argv:
+            raise pytest.UsageError("--driver needs a command")
+        if shutil.which(argv[0]) is None:
+            raise pytest.UsageError(f"--driver: no such program {argv[0]!r}")
+
+    @staticmethod
+    def _load_factory(spec: str):
+        module_name, _, attribute = spec.partition(":")
+        if not module_name or not attribute:
+            raise pytest.UsageError(f"--binding takes MODULE:FACTORY, not {spec!r}")
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            raise pytest.UsageError(f"--binding {spec!r}: cannot import {module_name}: {exc}")
+        factory = getattr(module, attribute, None)
+        if not callable(factory):
+            raise pytest.UsageError(f"--binding {spec!r}: {module_name} has no factory {attribute}")
+        return factory
+
+    @staticmethod
+    def _parse_transports(values: list[str] | None) -> tuple[str, ...]:
+        if not values:
+            return TRANSPORTS
+        wanted = {t.strip() for value in values for t in value.split(",") if t.strip()}
+        unknown = sorted(wanted - set(TRANSPORTS))
+        if unknown:
+            raise pytest.UsageError(
+                f"--transport: unknown {', '.join(unknown)} (known: {', '.join(TRANSPORTS)})"
+            )
+        return tuple(t for t in TRANSPORTS if t in wanted)
+
+    def make_binding(self) -> Binding:
+        if self.driver:
+            return DriverBinding(self.driver, grace_s=self.grace_s)
+        if self.factory:
+            binding = self.factory()
+            if not isinstance(binding, Binding):
+                raise pytest.UsageError(f"--binding {self.binding_spec}: not a Binding")
+            return binding
+        return PyzmqBinding()
+
+    def peerings(self) -> tuple[Peering, ...]:
+        return peerings(self.peer)
+
+
+class Supervisor:
+    """Keeps the implementation under test usable from one test to the next.
+
+    A broken driver is restarted before the next test.  After
+    ``MAX_CONSECUTIVE_BREAKS`` tests in a row broke it, the rest of the run
+    reports BROKEN at once instead of paying a timeout per test: the run
+    ends in bounded time whatever the driver does.
+    """
+
+    MAX_CONSECUTIVE_BREAKS = 3
+
+    def __init__(self, binding: Binding) -> None:
+        self.binding = binding
+        self.consecutive_breaks = 0
+        self.last_break: BindingBroken | None = None
+
+    def before_test(self) -> None:
+        binding = self.binding
+        if not isinstance(binding, DriverBinding) or binding.running:
+            return
+        if self.consecutive_breaks >= self.MAX_CONSECUTIVE_BREAKS:
+            last = self.last_break
+            raise BindingBroken(
+                f"not run: the driver broke in {self.consecutive_breaks} tests in a row; "
+                f"last: {last.summary if last else 'unknown'}",
+                last.detail if last else "",
+            )
+        try:
+            binding.start()
+        except BindingBroken as exc:
+            self._count(exc)
+            raise
+
+    def after_test(self) -> None:
+        broken = getattr(self.binding, "broken", None)
+        if broken is not None:
+            self._count(broken)
+        else:
+            self.consecutive_breaks = 0
+
+    def _count(self, exc: BindingBroken) -> None:
+        self.consecutive_breaks += 1
+        self.last_break = exc
+
+
+# -- options and configuration -------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("zmq-conformance", "ZeroMQ request-reply conformance")
+    group.addoption(
+        "--driver",
+        dest="zmq_driver",
+        metavar="CMD",
+        help="test the implementation behind a driver program (DRIVER-PROTOCOL.md v1)",
+    )
+    group.addoption(
+        "--binding",
+        dest="zmq_binding",
+        metavar="MODULE:FACTORY",
+        help="test an in-process binding: FACTORY() returns a conformance.binding.Binding",
+    )
+    group.addoption(
+        "--peer",
+        dest="zmq_peer",
+        metavar="self|libzmq|both",
+        help="who provides the other end of each pair "
+        "(default: both with --driver, self otherwise)",
+    )
+    group.addoption(
+        "--transport",
+        dest="zmq_transport",
+        action="append",
+        metavar="NAMES",
+        help="restrict to these transports (comma-separated: tcp,ipc,inproc)",
+    )
+    group.addoption(
+        "--driver-grace",
+        dest="zmq_driver_grace",
+        type=float,
+        default=2.0,
+        metavar="SECONDS",
+        help="how long past its timeout a driver may take to answer (default 2)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", f"{FAMILY_MARKER}(name): run this test once per case of a catalogue family"
+    )
+    config.stash[_SETTINGS] = Settings(config)
+    config.pluginmanager.register(SummaryReporter(), "zmq-conformance-summary")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    settings = config.stash[_SETTINGS]
+    if settings.driver:
+        probe = DriverBinding(settings.driver, grace_s=settings.grace_s)
+        try:
+            probe.start()
+            implementation = f"{probe.version} (driver: {settings.driver})"
+        except BindingBroken as exc:
+            implementation = f"{settings.driver} -- BROKEN at start: {exc.summary}"
+        finally:
+            probe.close()
+    else:
+        binding = settings.make_binding()
+        implementation = f"{binding.name}: {binding.version}"
+        binding.close()
+    return [
+        f"zmq-conformance: implementation under test: {implementation}",
+        f"zmq-conformance: peer: {settings.peer}; transports: {', '.join(settings.transports)}",
+    ]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    marker = metafunc.definition.get_closest_marker(FAMILY_MARKER)
+    if marker is None:
+        return
+    from matrix import cases
+
+    settings = metafunc.config.stash[_SETTINGS]
+    params = [
+        pytest.param(case, peering, id=f"{case.id}-{peering.id}")
+        for case in cases(marker.args[0])
+        if case.transport in settings.transports
+        for peering in settings.peerings()
+        if peering == SELF or case.transport != "inproc"
+    ]
+    metafunc.parametrize(("case", "peering"), params)
+
+
+# -- fixtures -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def supervisor(pytestconfig: pytest.Config) -> Iterator[Supervisor]:
+    """The implementation under test, one per xdist worker."""
+    binding = pytestconfig.stash[_SETTINGS].make_binding()
+    yield Supervisor(binding)
+    binding.close()
+
+
+@pytest.fixture(scope="session")
+def libzmq_binding() -> Iterator[PyzmqBinding]:
+    """The known-good peer: libzmq through pyzmq."""
+    binding = PyzmqBinding()
+    yield binding
+    binding.close()
+
+
+@pytest.fixture(scope="session")
+def endpoints() -> Iterator[Endpoints]:
+    allocator = Endpoints()
+    yield allocator
+    allocator.cleanup()
+
+
+@pytest.fixture
+def peering() -> Peering:
+    """Who provides each end; catalogue tests are parametrized over it."""
+    return SELF
+
+
+@pytest.fixture
+def network(
+    request: pytest.FixtureRequest,
+    supervisor: Supervisor,
+    libzmq_binding: PyzmqBinding,
+    endpoints: Endpoints,
+    peering: Peering,
+) -> Iterator[Network]:
+    """Sockets for one test, from the peering it is parametrized with."""
+    supervisor.before_test()
+    callspec = getattr(request.node, "callspec", None)
+    case = callspec.params.get("case") if callspec else None
+    if case is not None:
+        _skip_unsupported(supervisor.binding, case)
+    net = Network(supervisor.binding, libzmq_binding, peering, endpoints)
+    yield net
+    try:
+        net.close()
+    except BindingBroken:
+        pass
+    finally:
+        supervisor.after_test()
+
+
+def _skip_unsupported(binding: Binding, case) -> None:
+    caps = binding.capabilities
+    missing = [t for t in (case.pairing.connects, case.pairing.binds) if t not in caps.socket_types]
+    if case.transport not in caps.transports:
+        missing.append(case.transport)
+    if missing:
+        pytest.skip(f"UNSUPPORTED: the implementation does not list {', '.join(missing)}")
+
+
+# -- verdicts and reporting -----------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    callspec = getattr(item, "callspec", None)
+    case = callspec.params.get("case") if callspec else None
+    if case is not None:
+        report.user_properties.append(("zmq_case", case.id))
+        report.user_properties.append(("zmq_peering", str(callspec.params.get("peering"))))
+    if call.excinfo is not None and call.excinfo.errisinstance(BindingBroken):
+        report.user_properties.append(("zmq_verdict", Verdict.BROKEN.value))
+        report.longrepr = f"BROKEN: {call.excinfo.value}"
+    return report
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
+    properties = dict(getattr(report, "user_properties", ()))
+    if report.failed and properties.get("zmq_verdict") == Verdict.BROKEN:
+        return "error", "B", "BROKEN"
+    return None
+
+
+class SummaryReporter:
+    """Collects one verdict per case and peering, and prints the summary.
+
+    Registered as a plugin of its own, the way pytest's terminal reporter
+    is; on xdist it runs in the controller, which sees every worker's
+    reports.
+    """
+
+    def __init__(self) -> None:
+        self.results = Results()
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        properties = dict(report.user_properties)
+        case_id = properties.get("zmq_case")
+        if case_id is None:
+            return
+        if properties.get("zmq_verdict") == Verdict.BROKEN:
+            verdict = Verdict.BROKEN
+        elif report.failed:
+            verdict = Verdict.FAIL
+        elif report.skipped:
+            verdict = Verdict.UNSUPPORTED
+        elif report.when == "call":
+            verdict = Verdict.PASS
+        else:
+            return
+        self.results.record(case_id, properties.get("zmq_peering", "self"), verdict)
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if self.results:
+            terminalreporter.write_sep("=", "zmq-conformance compatibility summary")
+            terminalreporter.write_line(self.results.render())

@@ -1,0 +1,34 @@
+"""Hypothesis profiles: ``dev`` by default, ``ci`` when the CI variable is set.
+
+Deadlines are off in every profile: a ZeroMQ round trip's time depends on
+the machine's load, and a timing assertion would make the gate flaky.  Every
+wait is bounded by our own timeouts instead.  ``function_scoped_fixture`` is
+suppressed because the fixtures shared across examples (the bindings, the
+network) are made for it: each example opens and closes its own sockets.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, Phase, settings
+
+_COMMON = dict(
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    print_blob=True,
+)
+
+
+def register() -> None:
+    settings.register_profile("dev", max_examples=100, **_COMMON)
+    settings.register_profile(
+        "ci",
+        max_examples=100,
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.generate, Phase.shrink],
+        **_COMMON,
+    )
+    settings.register_profile("thorough", max_examples=2000, **_COMMON)
+    settings.load_profile("ci" if os.environ.get("CI") else "dev")

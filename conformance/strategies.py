@@ -1,0 +1,66 @@
+"""Hypothesis strategies for ZeroMQ messages.
+
+Frames are arbitrary bytes: empty, NUL, non-UTF-8, and now and then large
+(up to 1 MiB); messages have one to a few frames, and now and then up to
+1,000.  The rare shapes are drawn with :func:`rarely`, so the default run
+stays fast and every shrink heads back to the common shape.
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+MAX_FRAME_SIZE = 1 << 20
+MAX_FRAMES = 1000
+
+
+class RepeatedBytes(bytes):
+    """A large frame that prints as the expression that builds it.
+
+    A shrunk failure must read as a reproduction a maintainer can paste, not
+    as a megabyte of escaped bytes.
+    """
+
+    pattern: bytes
+    count: int
+
+    def __new__(cls, pattern: bytes, count: int) -> RepeatedBytes:
+        self = super().__new__(cls, pattern * count)
+        self.pattern = pattern
+        self.count = count
+        return self
+
+    def __repr__(self) -> str:
+        return f"{self.pattern!r} * {self.count}"
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(repr(self))
+
+
+def rarely(common: st.SearchStrategy, rare: st.SearchStrategy, one_in: int = 20):
+    """``rare`` about once in ``one_in`` draws, otherwise ``common``.
+
+    Shrinking moves the roll towards 1, that is towards ``common``, so a
+    failure that does not need the rare shape is reported without it.
+    """
+    return st.integers(1, one_in).flatmap(lambda roll: rare if roll == one_in else common)
+
+
+small_frames = st.binary(max_size=32)
+"""Everyday frames: empty, NUL bytes and non-UTF-8 included, as Hypothesis likes."""
+
+large_frames = st.builds(
+    RepeatedBytes,
+    pattern=st.binary(min_size=1, max_size=4),
+    count=st.integers(min_value=1 << 14, max_value=MAX_FRAME_SIZE // 4),
+)
+"""16 KiB to 1 MiB: beyond every socket buffer, so a truncation shows."""
+
+frames = rarely(small_frames, large_frames)
+
+short_messages = st.lists(frames, min_size=1, max_size=8)
+long_messages = st.lists(st.binary(max_size=4), min_size=100, max_size=MAX_FRAMES)
+"""Hundreds of frames, many empty: where reordering or splitting would show."""
+
+messages = rarely(short_messages, long_messages)
+"""A multipart message: at least one frame, as ZeroMQ requires."""
