@@ -15,6 +15,7 @@ def _describe(frames: Sequence[bytes]) -> str:
 
 def assert_message(observed: Sequence[bytes], expected: Sequence[bytes], where: str) -> None:
     """``observed`` must equal ``expected`` frame for frame."""
+    __tracebackhide__ = True
     observed, expected = list(observed), list(expected)
     if observed == expected:
         return
@@ -32,6 +33,7 @@ def assert_message(observed: Sequence[bytes], expected: Sequence[bytes], where: 
 
 def expect_error(code: ErrorCode, operation, *args, **kwargs) -> ZmqError:
     """Run ``operation``, which must raise a ZmqError with ``code``; return it."""
+    __tracebackhide__ = True
     try:
         result = operation(*args, **kwargs)
     except ZmqError as exc:

@@ -78,6 +78,14 @@ class BindingBroken(BaseException):
         super().__init__(f"{summary}\n{detail}" if detail else summary)
 
 
+class BindingUnavailable(Exception):
+    """The binding broke before this test and could not be made ready for it.
+
+    An ``Exception`` (unlike :class:`BindingBroken`) because it is raised in
+    fixture setup, where pytest expects one.
+    """
+
+
 @dataclass(frozen=True)
 class Capabilities:
     """What an implementation says it supports; anything else is UNSUPPORTED."""

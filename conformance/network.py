@@ -80,6 +80,9 @@ class Network:
         self.endpoints = endpoints
         self._open: list[Socket] = []
 
+    def __repr__(self) -> str:
+        return f"<network {self.peering}: {self.iut.name} / {self.libzmq.name}>"
+
     def binding(self, side: str) -> Binding:
         return self.iut if side == IUT else self.libzmq
 
@@ -107,4 +110,3 @@ class Network:
             sock = self._open.pop()
             with contextlib.suppress(ZmqError):
                 sock.close()
-

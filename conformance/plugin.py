@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import pytest
 
 from conformance import profiles
-from conformance.binding import TRANSPORTS, Binding, BindingBroken
+from conformance.binding import TRANSPORTS, Binding, BindingBroken, BindingUnavailable
 from conformance.bindings.driver import DriverBinding
 from conformance.bindings.pyzmq import PyzmqBinding
 from conformance.endpoints import Endpoints
@@ -49,9 +49,11 @@ class Settings:
             raise pytest.UsageError(f"--peer must be self, libzmq or both, not {peer!r}")
         self.peer = peer
         self.transports = self._parse_transports(option.zmq_transport)
-        if option.zmq_driver_grace <= 0:
-            raise pytest.UsageError("--driver-grace must be a positive number of seconds")
+        for name in ("grace", "startup"):
+            if getattr(option, f"zmq_driver_{name}") <= 0:
+                raise pytest.UsageError(f"--driver-{name} must be a positive number of seconds")
         self.grace_s: float = option.zmq_driver_grace
+        self.startup_s: float = option.zmq_driver_startup
 
     @staticmethod
     def _check_driver(command: str) -> None:
@@ -72,7 +74,9 @@ class Settings:
         try:
             module = importlib.import_module(module_name)
         except ImportError as exc:
-            raise pytest.UsageError(f"--binding {spec!r}: cannot import {module_name}: {exc}")
+            raise pytest.UsageError(
+                f"--binding {spec!r}: cannot import {module_name}: {exc}"
+            ) from None
         factory = getattr(module, attribute, None)
         if not callable(factory):
             raise pytest.UsageError(f"--binding {spec!r}: {module_name} has no factory {attribute}")
@@ -92,7 +96,7 @@ class Settings:
 
     def make_binding(self) -> Binding:
         if self.driver:
-            return DriverBinding(self.driver, grace_s=self.grace_s)
+            return DriverBinding(self.driver, grace_s=self.grace_s, startup_s=self.startup_s)
         if self.factory:
             binding = self.factory()
             if not isinstance(binding, Binding):
@@ -108,9 +112,10 @@ class Supervisor:
     """Keeps the implementation under test usable from one test to the next.
 
     A broken driver is restarted before the next test.  After
-    ``MAX_CONSECUTIVE_BREAKS`` tests in a row broke it, the rest of the run
-    reports BROKEN at once instead of paying a timeout per test: the run
-    ends in bounded time whatever the driver does.
+    ``MAX_CONSECUTIVE_BREAKS`` tests in a row broke it, or if it never got
+    through ``hello`` at all, the rest of the run reports BROKEN at once
+    instead of paying a timeout per test: the run ends in bounded time
+    whatever the driver does.
     """
 
     MAX_CONSECUTIVE_BREAKS = 3
@@ -119,6 +124,7 @@ class Supervisor:
         self.binding = binding
         self.consecutive_breaks = 0
         self.last_break: BindingBroken | None = None
+        self.ever_started = False
 
     def before_test(self) -> None:
         binding = self.binding
@@ -135,7 +141,10 @@ class Supervisor:
             binding.start()
         except BindingBroken as exc:
             self._count(exc)
+            if not self.ever_started:
+                self.consecutive_breaks = self.MAX_CONSECUTIVE_BREAKS
             raise
+        self.ever_started = True
 
     def after_test(self) -> None:
         broken = getattr(self.binding, "broken", None)
@@ -188,6 +197,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="SECONDS",
         help="how long past its timeout a driver may take to answer (default 2)",
     )
+    group.addoption(
+        "--driver-startup",
+        dest="zmq_driver_startup",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long a driver may take to start and answer hello (default 10)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -201,7 +218,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> list[str]:
     settings = config.stash[_SETTINGS]
     if settings.driver:
-        probe = DriverBinding(settings.driver, grace_s=settings.grace_s)
+        probe = settings.make_binding()
         try:
             probe.start()
             implementation = f"{probe.version} (driver: {settings.driver})"
@@ -277,7 +294,10 @@ def network(
     peering: Peering,
 ) -> Iterator[Network]:
     """Sockets for one test, from the peering it is parametrized with."""
-    supervisor.before_test()
+    try:
+        supervisor.before_test()
+    except BindingBroken as exc:
+        raise BindingUnavailable(str(exc)) from None
     callspec = getattr(request.node, "callspec", None)
     case = callspec.params.get("case") if callspec else None
     if case is not None:
@@ -312,7 +332,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if case is not None:
         report.user_properties.append(("zmq_case", case.id))
         report.user_properties.append(("zmq_peering", str(callspec.params.get("peering"))))
-    if call.excinfo is not None and call.excinfo.errisinstance(BindingBroken):
+    if call.excinfo is not None and call.excinfo.errisinstance((BindingBroken, BindingUnavailable)):
         report.user_properties.append(("zmq_verdict", Verdict.BROKEN.value))
         report.longrepr = f"BROKEN: {call.excinfo.value}"
     return report

@@ -23,7 +23,12 @@ class Verdict(str, enum.Enum):
 # When one case reports twice (a call that passed, a teardown that failed),
 # the worse verdict stands.
 _SEVERITY = {Verdict.PASS: 0, Verdict.UNSUPPORTED: 1, Verdict.FAIL: 2, Verdict.BROKEN: 3}
-_MARK = {Verdict.PASS: "ok", Verdict.UNSUPPORTED: "n/s", Verdict.FAIL: "FAIL", Verdict.BROKEN: "BROKEN"}
+_MARK = {
+    Verdict.PASS: "ok",
+    Verdict.UNSUPPORTED: "n/s",
+    Verdict.FAIL: "FAIL",
+    Verdict.BROKEN: "BROKEN",
+}
 
 
 class Results:

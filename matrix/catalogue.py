@@ -90,6 +90,12 @@ class Case:
     def __str__(self) -> str:
         return self.id
 
+    def __repr__(self) -> str:
+        return f"<case {self.id}>"
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(repr(self))
+
 
 def _pairings(*names: str) -> tuple[Pairing, ...]:
     return tuple(Pairing(*name.split("-")) for name in names)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import collections
+import contextlib
 import json
 import queue
 import shlex
@@ -86,15 +87,11 @@ class _Process:
     def kill(self) -> None:
         if self.popen.poll() is None:
             self.popen.kill()
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.popen.wait(timeout=5)
-        except subprocess.TimeoutExpired:  # pragma: no cover - a zombie we cannot reap
-            pass
         for pipe in (self.popen.stdin, self.popen.stdout, self.popen.stderr):
-            try:
+            with contextlib.suppress(OSError):
                 pipe.close()
-            except OSError:
-                pass
 
 
 class DriverBinding:
@@ -147,10 +144,8 @@ class DriverBinding:
 
     def close(self) -> None:
         if self.running:
-            try:
+            with contextlib.suppress(BindingBroken, ZmqError):
                 self._request("bye", deadline_s=self.grace_s)
-            except BindingBroken:
-                pass
         self._stop_process()
 
     def _stop_process(self) -> None:
@@ -209,9 +204,7 @@ class DriverBinding:
         if not isinstance(response, dict) or not isinstance(response.get("ok"), bool):
             self._break(f"wrote a line that is not a response to {op!r}: {shown!r}")
         if response.get("id") != request_id:
-            self._break(
-                f"answered {op!r} with id {response.get('id')!r}, expected {request_id}"
-            )
+            self._break(f"answered {op!r} with id {response.get('id')!r}, expected {request_id}")
         if response["ok"]:
             return response
         code = response.get("error")

@@ -32,7 +32,7 @@ BOOL_OPTIONS = [
     "IMMEDIATE",
 ]
 INT_OPTIONS = ["SNDHWM", "RCVHWM", "LINGER", "MAXMSGSIZE"]
-OPTIONS = ["ROUTING_ID"] + BOOL_OPTIONS + INT_OPTIONS
+OPTIONS = ["ROUTING_ID", *BOOL_OPTIONS, *INT_OPTIONS]
 
 ERRNO_CODES = {
     errno.EAGAIN: "EAGAIN",
@@ -61,15 +61,14 @@ class Driver(object):
         try:
             return self.sockets[request["socket"]]
         except KeyError:
-            raise Failure("EINVAL", "unknown socket handle %r" % request.get("socket"))
+            raise Failure("EINVAL", "unknown socket handle %r" % request.get("socket")) from None
 
     def op_hello(self, request):
         if request.get("protocol") != PROTOCOL:
             raise Failure("ENOTSUP", "this driver speaks protocol %d" % PROTOCOL)
         return {
             "protocol": PROTOCOL,
-            "implementation": "libzmq %s (pyzmq %s, driver)"
-            % (zmq.zmq_version(), zmq.__version__),
+            "implementation": "libzmq %s (pyzmq %s, driver)" % (zmq.zmq_version(), zmq.__version__),
             "socket_types": SOCKET_TYPES,
             "transports": TRANSPORTS,
             "options": OPTIONS,
@@ -149,9 +148,9 @@ class Driver(object):
         try:
             return operation(request)
         except zmq.ZMQError as exc:
-            raise Failure(ERRNO_CODES.get(exc.errno, "EOTHER"), exc.strerror)
+            raise Failure(ERRNO_CODES.get(exc.errno, "EOTHER"), exc.strerror) from None
         except (KeyError, TypeError, ValueError) as exc:
-            raise Failure("EPROTO", "bad arguments: %r" % (exc,))
+            raise Failure("EPROTO", "bad arguments: %r" % (exc,)) from None
 
 
 def main():
@@ -163,8 +162,17 @@ def main():
             if not isinstance(request, dict):
                 raise ValueError("not an object")
         except ValueError as exc:
-            out.write(json.dumps({"id": None, "ok": False, "error": "EPROTO",
-                                  "message": "unparsable request: %s" % exc}) + "\n")
+            out.write(
+                json.dumps(
+                    {
+                        "id": None,
+                        "ok": False,
+                        "error": "EPROTO",
+                        "message": "unparsable request: %s" % exc,
+                    }
+                )
+                + "\n"
+            )
             out.flush()
             continue
         response = {"id": request.get("id")}

@@ -1,0 +1,65 @@
+"""A driver that hangs, dies or lies never hangs or aborts the run.
+
+Each misbehaving driver must give a run that ends (the subprocess timeout is
+the bound), with every affected test reported BROKEN, naming the driver's
+fault and showing its stderr tail, and with no traceback of ours.
+"""
+
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+MISBEHAVING = f"{sys.executable} {ROOT / 'tests' / 'drivers' / 'misbehaving.py'}"
+ONE_CASE = ["-k", "REQ-REP/tcp", "--driver-grace", "0.5", "--driver-startup", "2"]
+
+
+@pytest.mark.parametrize(
+    ("mode", "cause"),
+    [
+        ("hang-at-start", "did not answer 'hello'"),
+        ("exit-at-once", "exited with status 3"),
+        ("garbage", "not JSON"),
+        ("hang-on-recv", "did not answer 'recv'"),
+        ("exit-on-send", "exited with status 5 while handling 'send'"),
+        ("wrong-id", "answered 'send' with id"),
+        ("bad-base64", "frame that is not base64"),
+    ],
+)
+def test_misbehaving_driver_is_reported_broken(suite, mode, cause):
+    run = suite("--driver", f"{MISBEHAVING} {mode}", *ONE_CASE)
+    assert run.returncode == 1, run.output
+    assert run.count("BROKEN") == 3, run.output  # self, iut-connects, iut-binds
+    assert cause in run.output
+    assert f"misbehaving driver, mode {mode}" in run.output  # the stderr tail
+    assert "INTERNALERROR" not in run.output
+    assert "Traceback" not in run.output
+
+
+def test_a_broken_driver_is_restarted_for_the_next_test(suite, tmp_path):
+    marker = tmp_path / "died-once"
+    run = suite("--driver", f"{MISBEHAVING} exit-once {marker}", *ONE_CASE)
+    assert run.count("BROKEN") == 1, run.output
+    assert run.count("PASSED") == 2, run.output
+    assert "exited with status 6" in run.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--driver", "no-such-driver-program"], "no such program 'no-such-driver-program'"),
+        (["--driver", "'unbalanced"], "No closing quotation"),
+        (["--transport", "tcp,udp"], "--transport: unknown udp"),
+        (["--peer", "everyone"], "--peer must be self, libzmq or both"),
+        (["--binding", "nowhere.at.all:factory"], "cannot import nowhere.at.all"),
+        (["--binding", "conformance"], "--binding takes MODULE:FACTORY"),
+        (["--driver-grace", "0"], "--driver-grace must be a positive number"),
+    ],
+)
+def test_bad_command_line_is_one_line_error(suite, args, message):
+    run = suite(*args)
+    assert run.returncode == 4, run.output
+    errors = [line for line in run.output.splitlines() if line.startswith("ERROR:")]
+    assert len(errors) == 1 and message in errors[0], run.output
+    assert "Traceback" not in run.output
