@@ -13,14 +13,23 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from conformance.binding import Binding, Socket, ZmqError
+from conformance.binding import Binding, OptionValue, Socket, ZmqError
 from conformance.endpoints import Endpoints
+
+Options = dict[str, OptionValue]
 
 IUT = "iut"
 LIBZMQ = "libzmq"
 
 TIMEOUT_MS = 2000
 """How long a test waits for something that must happen."""
+
+ABSENCE_MS = 300
+"""How long a test waits to conclude that something did not happen.
+
+Only where nothing positive can be observed instead (a connection that
+libzmq drops, for instance): every such wait is a cost of the whole run.
+"""
 
 
 @dataclass(frozen=True)
@@ -86,21 +95,40 @@ class Network:
     def binding(self, side: str) -> Binding:
         return self.iut if side == IUT else self.libzmq
 
-    def socket(self, side: str, type: str) -> Socket:
+    def socket(self, side: str, type: str, options: Options | None = None) -> Socket:
         sock = self.binding(side).socket(type)
         self._open.append(sock)
+        for option, value in (options or {}).items():
+            sock.set(option, value)
         return sock
 
     @contextlib.contextmanager
-    def pair(self, connects: str, binds: str, transport: str) -> Iterator[Pair]:
-        """A fresh connected pair for one example, closed when the block ends."""
-        mark = len(self._open)
-        try:
-            binder = self.socket(self.peering.binder, binds)
+    def pair(
+        self,
+        connects: str,
+        binds: str,
+        transport: str,
+        *,
+        connector_options: Options | None = None,
+        binder_options: Options | None = None,
+    ) -> Iterator[Pair]:
+        """A fresh connected pair for one example, closed when the block ends.
+
+        Options are set before ``bind`` and ``connect``.
+        """
+        with self.sockets():
+            binder = self.socket(self.peering.binder, binds, binder_options)
             endpoint = binder.bind(self.endpoints.new(transport))
-            connector = self.socket(self.peering.connector, connects)
+            connector = self.socket(self.peering.connector, connects, connector_options)
             connector.connect(endpoint)
             yield Pair(connector, binder, endpoint)
+
+    @contextlib.contextmanager
+    def sockets(self) -> Iterator[None]:
+        """Every socket opened inside the block is closed when it ends."""
+        mark = len(self._open)
+        try:
+            yield
         finally:
             self.close(mark)
 

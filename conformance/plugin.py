@@ -19,12 +19,20 @@ from collections.abc import Iterator
 import pytest
 
 from conformance import profiles
-from conformance.binding import TRANSPORTS, Binding, BindingBroken, BindingUnavailable
+from conformance.binding import (
+    TRANSPORTS,
+    Binding,
+    BindingBroken,
+    BindingUnavailable,
+    ErrorCode,
+    ZmqError,
+)
 from conformance.bindings.driver import DriverBinding
 from conformance.bindings.pyzmq import PyzmqBinding
 from conformance.endpoints import Endpoints
 from conformance.network import SELF, Network, Peering, peerings
 from conformance.summary import Results, Verdict
+from matrix import Level, cases
 
 profiles.register()
 
@@ -240,12 +248,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = metafunc.definition.get_closest_marker(FAMILY_MARKER)
     if marker is None:
         return
-    from matrix import cases
 
     settings = metafunc.config.stash[_SETTINGS]
     params = [
         pytest.param(case, peering, id=f"{case.id}-{peering.id}")
-        for case in cases(marker.args[0])
+        for family in marker.args
+        for case in cases(family)
         if case.transport in settings.transports
         for peering in settings.peerings()
         if peering == SELF or case.transport != "inproc"
@@ -326,22 +334,47 @@ def _skip_unsupported(binding: Binding, case) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Turn a test outcome into a verdict.
+
+    A broken binding is BROKEN (an error, not a failure); ENOTSUP is
+    UNSUPPORTED (a skip, never a pass); a failed SHOULD case is NON-STRICT
+    (reported, not failing) unless pytest runs with ``--strict``.
+    """
     report = yield
     callspec = getattr(item, "callspec", None)
     case = callspec.params.get("case") if callspec else None
     if case is not None:
         report.user_properties.append(("zmq_case", case.id))
         report.user_properties.append(("zmq_peering", str(callspec.params.get("peering"))))
-    if call.excinfo is not None and call.excinfo.errisinstance((BindingBroken, BindingUnavailable)):
+    excinfo = call.excinfo
+    if excinfo is None or not report.failed:
+        return report
+    if excinfo.errisinstance((BindingBroken, BindingUnavailable)):
         report.user_properties.append(("zmq_verdict", Verdict.BROKEN.value))
-        report.longrepr = f"BROKEN: {call.excinfo.value}"
+        report.longrepr = f"BROKEN: {excinfo.value}"
+    elif excinfo.errisinstance(ZmqError) and excinfo.value.code == ErrorCode.ENOTSUP:
+        report.outcome = "skipped"
+        path, lineno, _ = item.reportinfo()
+        report.longrepr = (str(path), (lineno or 0) + 1, f"UNSUPPORTED: {excinfo.value}")
+    elif (
+        case is not None
+        and case.level == Level.SHOULD
+        and call.when == "call"
+        and not item.config.getoption("strict", False)
+    ):
+        report.outcome = "passed"
+        reason = str(excinfo.value).strip().splitlines()[0] if str(excinfo.value) else ""
+        report.user_properties.append(("zmq_verdict", Verdict.NON_STRICT.value))
+        report.user_properties.append(("zmq_reason", f"{excinfo.typename}: {reason}"))
     return report
 
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
-    properties = dict(getattr(report, "user_properties", ()))
-    if report.failed and properties.get("zmq_verdict") == Verdict.BROKEN:
+    verdict = dict(getattr(report, "user_properties", ())).get("zmq_verdict")
+    if report.failed and verdict == Verdict.BROKEN:
         return "error", "B", "BROKEN"
+    if report.when == "call" and verdict == Verdict.NON_STRICT:
+        return "non-strict", "N", "NON-STRICT"
     return None
 
 
@@ -361,8 +394,8 @@ class SummaryReporter:
         case_id = properties.get("zmq_case")
         if case_id is None:
             return
-        if properties.get("zmq_verdict") == Verdict.BROKEN:
-            verdict = Verdict.BROKEN
+        if properties.get("zmq_verdict") in (Verdict.BROKEN, Verdict.NON_STRICT):
+            verdict = Verdict(properties["zmq_verdict"])
         elif report.failed:
             verdict = Verdict.FAIL
         elif report.skipped:

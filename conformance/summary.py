@@ -12,6 +12,7 @@ from conformance.binding import SOCKET_TYPES, TRANSPORTS
 
 class Verdict(str, enum.Enum):
     PASS = "PASS"
+    NON_STRICT = "NON-STRICT"
     FAIL = "FAIL"
     BROKEN = "BROKEN"
     UNSUPPORTED = "UNSUPPORTED"

@@ -3,6 +3,7 @@
 from matrix.catalogue import (
     CASES,
     FAMILIES,
+    INVALID_PAIRINGS,
     PAIRINGS,
     VALID_PAIRINGS,
     Case,
@@ -15,6 +16,7 @@ from matrix.catalogue import (
 __all__ = [
     "CASES",
     "FAMILIES",
+    "INVALID_PAIRINGS",
     "PAIRINGS",
     "VALID_PAIRINGS",
     "Case",

@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import ROOT
 
 MISBEHAVING = f"{sys.executable} {ROOT / 'tests' / 'drivers' / 'misbehaving.py'}"
-ONE_CASE = ["-k", "REQ-REP/tcp", "--driver-grace", "0.5", "--driver-startup", "2"]
+ONE_CASE = ["-k", "delivery/REQ-REP/tcp", "--driver-grace", "0.5", "--driver-startup", "2"]
 
 
 @pytest.mark.parametrize(
