@@ -89,15 +89,17 @@ def receive_from_any(
     receive (a REQ that has not sent cannot receive).
     """
     deadline = time.monotonic() + timeout_ms / 1000
+    wait_ms = 0  # first a non-blocking look at every socket, then short waits
     while True:
         for index, sock in enumerate(socks):
             try:
-                return index, sock.recv(POLL_SLICE_MS)
+                return index, sock.recv(wait_ms)
             except ZmqError as exc:
                 if exc.code not in (ErrorCode.EAGAIN, ErrorCode.EFSM):
                     raise
         if time.monotonic() > deadline:
             return None
+        wait_ms = POLL_SLICE_MS
 
 
 def open_pair(network, case, **options):
@@ -146,9 +148,13 @@ class Exchange:
         route = None
         if sock.type == "ROUTER":
             route = got[0] if got else None
-            self._routes.setdefault(end, route)
+            self.learn_route(end, route)
         expected = application_frames(sock.type, body, delimited=self.delimited, route=route)
         assert_message(got, expected, f"{sock.type} ({_END_NAMES[end]}) received")
+
+    def learn_route(self, end: int, route: bytes) -> None:
+        """Tell a ROUTER end which routing id reaches its peer."""
+        self._routes.setdefault(end, route)
 
     def transfer(self, sender: int, body: Sequence[bytes]) -> None:
         """Send ``body`` from ``sender`` and check that the other end gets it."""

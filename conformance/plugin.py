@@ -388,6 +388,7 @@ class SummaryReporter:
 
     def __init__(self) -> None:
         self.results = Results()
+        self.deviations: list[str] = []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         properties = dict(report.user_properties)
@@ -404,9 +405,16 @@ class SummaryReporter:
             verdict = Verdict.PASS
         else:
             return
-        self.results.record(case_id, properties.get("zmq_peering", "self"), verdict)
+        peering = properties.get("zmq_peering", "self")
+        self.results.record(case_id, peering, verdict)
+        if verdict == Verdict.NON_STRICT:
+            self.deviations.append(f"{case_id}-{peering}: {properties.get('zmq_reason', '')}")
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if self.results:
             terminalreporter.write_sep("=", "zmq-conformance compatibility summary")
             terminalreporter.write_line(self.results.render())
+        if self.deviations:
+            terminalreporter.write_sep("-", "NON-STRICT: deviations from a SHOULD (not failing)")
+            for line in sorted(self.deviations):
+                terminalreporter.write_line(line)

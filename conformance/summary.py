@@ -23,10 +23,17 @@ class Verdict(str, enum.Enum):
 
 # When one case reports twice (a call that passed, a teardown that failed),
 # the worse verdict stands.
-_SEVERITY = {Verdict.PASS: 0, Verdict.UNSUPPORTED: 1, Verdict.FAIL: 2, Verdict.BROKEN: 3}
+_SEVERITY = {
+    Verdict.PASS: 0,
+    Verdict.UNSUPPORTED: 1,
+    Verdict.NON_STRICT: 2,
+    Verdict.FAIL: 3,
+    Verdict.BROKEN: 4,
+}
 _MARK = {
     Verdict.PASS: "ok",
     Verdict.UNSUPPORTED: "n/s",
+    Verdict.NON_STRICT: "ok*",
     Verdict.FAIL: "FAIL",
     Verdict.BROKEN: "BROKEN",
 }
