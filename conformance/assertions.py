@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from conformance.binding import ErrorCode, ZmqError
+from conformance.binding import ErrorCode, Frames, Socket, ZmqError
+from conformance.patience import TIMEOUT_MS
 
 
 def _describe(frames: Sequence[bytes]) -> str:
@@ -29,6 +30,17 @@ def assert_message(observed: Sequence[bytes], expected: Sequence[bytes], where: 
     raise AssertionError(
         f"{where}: {detail}\n  expected: {_describe(expected)}\n  observed: {_describe(observed)}"
     )
+
+
+def receive(sock: Socket, where: str, timeout_ms: int = TIMEOUT_MS) -> Frames:
+    """A message that must arrive at ``sock``; its absence is a failure, not an error."""
+    __tracebackhide__ = True
+    try:
+        return sock.recv(timeout_ms)
+    except ZmqError as exc:
+        if exc.code != ErrorCode.EAGAIN:
+            raise
+    raise AssertionError(f"{where}: nothing arrived within {timeout_ms} ms")
 
 
 def expect_error(code: ErrorCode, operation, *args, **kwargs) -> ZmqError:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from conformance.assertions import assert_message
+from conformance.assertions import assert_message, receive
 from conformance.binding import ErrorCode, Frames, Socket, ZmqError
 from conformance.network import TIMEOUT_MS, Pair
 
@@ -88,7 +88,11 @@ def receive_from_any(
     bounded receives until the deadline.  ``EFSM`` counts as nothing to
     receive (a REQ that has not sent cannot receive).
     """
-    deadline = time.monotonic() + timeout_ms / 1000
+    patience = getattr(socks[0], "patience", None)
+    if patience is not None:
+        timeout_ms = patience.timeout_ms(timeout_ms)
+    start = time.monotonic()
+    deadline = start + timeout_ms / 1000
     wait_ms = 0  # first a non-blocking look at every socket, then short waits
     while True:
         for index, sock in enumerate(socks):
@@ -98,6 +102,8 @@ def receive_from_any(
                 if exc.code not in (ErrorCode.EAGAIN, ErrorCode.EFSM):
                     raise
         if time.monotonic() > deadline:
+            if patience is not None:
+                patience.charge(time.monotonic() - start)
             return None
         wait_ms = POLL_SLICE_MS
 
@@ -144,13 +150,14 @@ class Exchange:
     def receive(self, end: int, body: Sequence[bytes]) -> None:
         """Receive at end ``end``; it must be exactly ``body`` in its envelope."""
         sock = self.ends[end]
-        got = sock.recv(TIMEOUT_MS)
+        where = f"{sock.type} ({_END_NAMES[end]})"
+        got = receive(sock, where)
         route = None
         if sock.type == "ROUTER":
             route = got[0] if got else None
             self.learn_route(end, route)
         expected = application_frames(sock.type, body, delimited=self.delimited, route=route)
-        assert_message(got, expected, f"{sock.type} ({_END_NAMES[end]}) received")
+        assert_message(got, expected, f"{where} received")
 
     def learn_route(self, end: int, route: bytes) -> None:
         """Tell a ROUTER end which routing id reaches its peer."""

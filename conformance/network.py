@@ -15,21 +15,14 @@ from dataclasses import dataclass
 
 from conformance.binding import Binding, OptionValue, Socket, ZmqError
 from conformance.endpoints import Endpoints
+from conformance.patience import ABSENCE_MS, TIMEOUT_MS, Patience, PatientSocket
+
+__all__ = ["ABSENCE_MS", "TIMEOUT_MS", "Network", "Pair", "Peering", "peerings"]
 
 Options = dict[str, OptionValue]
 
 IUT = "iut"
 LIBZMQ = "libzmq"
-
-TIMEOUT_MS = 2000
-"""How long a test waits for something that must happen."""
-
-ABSENCE_MS = 300
-"""How long a test waits to conclude that something did not happen.
-
-Only where nothing positive can be observed instead (a connection that
-libzmq drops, for instance): every such wait is a cost of the whole run.
-"""
 
 
 @dataclass(frozen=True)
@@ -88,6 +81,7 @@ class Network:
         self.peering = peering
         self.endpoints = endpoints
         self._open: list[Socket] = []
+        self.patience = Patience()
 
     def __repr__(self) -> str:
         return f"<network {self.peering}: {self.iut.name} / {self.libzmq.name}>"
@@ -96,7 +90,7 @@ class Network:
         return self.iut if side == IUT else self.libzmq
 
     def socket(self, side: str, type: str, options: Options | None = None) -> Socket:
-        sock = self.binding(side).socket(type)
+        sock = PatientSocket(self.binding(side).socket(type), self.patience)
         self._open.append(sock)
         for option, value in (options or {}).items():
             sock.set(option, value)

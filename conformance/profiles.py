@@ -31,4 +31,14 @@ def register() -> None:
         **_COMMON,
     )
     settings.register_profile("thorough", max_examples=2000, **_COMMON)
+    # For proving that a faulty binding is caught: the verdict, not the
+    # shrunk example, is what counts, so skip the shrinking.
+    settings.register_profile(
+        "mutation",
+        max_examples=100,
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        **_COMMON,
+    )
     settings.load_profile("ci" if os.environ.get("CI") else "dev")

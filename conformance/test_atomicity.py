@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conformance.assertions import receive
 from conformance.exchange import application_frames, is_delimited, receive_from_any
 from conformance.network import TIMEOUT_MS
 from conformance.strategies import frames
@@ -33,7 +34,7 @@ def test_each_message_goes_whole_to_one_peer(network, case, bodies):
             client.send(body if client_type == "REQ" else _wire(body, delimited), TIMEOUT_MS)
             if client_type == "REQ":  # one request at a time: take it and answer it
                 pending -= _take_one(servers, received, delimited)
-                client.recv(TIMEOUT_MS)
+                receive(client, f"{client_type} client")
         while pending:
             pending -= _take_one(servers, received, delimited)
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance.assertions import assert_message
+from conformance.assertions import assert_message, receive
 from conformance.binding import ErrorCode, ZmqError
 from conformance.exchange import DELIMITER, open_pair
 from conformance.network import ABSENCE_MS, TIMEOUT_MS
@@ -22,9 +22,9 @@ def test_rep_restores_the_whole_envelope(network, case, hops, body, answer):
     with open_pair(network, case) as pair:
         dealer, rep = pair["DEALER"], pair["REP"]
         dealer.send([*hops, DELIMITER, *body], TIMEOUT_MS)
-        assert_message(rep.recv(TIMEOUT_MS), body, "REP received")
+        assert_message(receive(rep, "REP"), body, "REP received")
         rep.send(answer, TIMEOUT_MS)
-        assert_message(dealer.recv(TIMEOUT_MS), [*hops, DELIMITER, *answer], "DEALER got back")
+        assert_message(receive(dealer, "DEALER"), [*hops, DELIMITER, *answer], "DEALER got back")
 
 
 @pytest.mark.zmq_family("malformed-request")
@@ -34,9 +34,9 @@ def test_rep_drops_a_request_without_delimiter(network, case, malformed, body):
         dealer, rep = pair["DEALER"], pair["REP"]
         dealer.send(malformed, TIMEOUT_MS)
         dealer.send([DELIMITER, *body], TIMEOUT_MS)
-        assert_message(rep.recv(TIMEOUT_MS), body, "REP received (after a malformed request)")
+        assert_message(receive(rep, "REP"), body, "REP received (after a malformed request)")
         rep.send(body, TIMEOUT_MS)
-        assert_message(dealer.recv(TIMEOUT_MS), [DELIMITER, *body], "DEALER got back")
+        assert_message(receive(dealer, "DEALER"), [DELIMITER, *body], "DEALER got back")
 
 
 MALFORMED_REPLIES = {
@@ -62,7 +62,7 @@ def test_req_never_delivers_a_malformed_reply(network, case):
             pair = stack.enter_context(open_pair(network, case))
             req, router = pair["REQ"], pair["ROUTER"]
             req.send([b"request"], TIMEOUT_MS)
-            rid, *request = router.recv(TIMEOUT_MS)
+            rid, *request = receive(router, "ROUTER")
             assert_message(request, [DELIMITER, b"request"], "ROUTER received")
             router.send([rid, *reply], TIMEOUT_MS)
             router.send([rid, DELIMITER, b"good"], TIMEOUT_MS)
@@ -100,12 +100,12 @@ def test_reply_unwinds_a_chain_of_proxies(network, case, hops, body, answer):
         wire = [DELIMITER, *body]
         arrivals = []
         for depth, (frontend, backend) in enumerate(reversed(chain), start=1):
-            got = frontend.recv(TIMEOUT_MS)
+            got = receive(frontend, f"hop {depth} ROUTER")
             assert_message(got[1:], wire, f"hop {depth} ROUTER received, after its routing id")
             wire = got
             arrivals.append(got)
             backend.send(got, TIMEOUT_MS)
-        got = server.recv(TIMEOUT_MS)
+        got = receive(server, f"{server_type} server")
         if server_type == "REP":
             assert_message(got, body, "REP server received")
             server.send(answer, TIMEOUT_MS)
@@ -115,8 +115,8 @@ def test_reply_unwinds_a_chain_of_proxies(network, case, hops, body, answer):
 
         for depth, (frontend, backend) in zip(range(hops, 0, -1), chain):
             envelope = arrivals[depth - 1][: -len(body)]
-            reply = backend.recv(TIMEOUT_MS)
+            reply = receive(backend, f"hop {depth} DEALER")
             assert_message(reply, [*envelope, *answer], f"hop {depth} DEALER got back")
             frontend.send(reply, TIMEOUT_MS)
         expected = answer if client_type == "REQ" else [DELIMITER, *answer]
-        assert_message(client.recv(TIMEOUT_MS), expected, f"{client_type} client got back")
+        assert_message(receive(client, "client"), expected, f"{client_type} client got back")
