@@ -218,6 +218,33 @@ class ReqAnnouncingDealer(FaultySocket):
                 return frames[1:]
 
 
+class RepPassingUndelimitedRequests(RepRestoringOneHop):
+    """A REP on a ROUTER that hands a request without a delimiter to the application.
+
+    Its envelope handling is otherwise right; what it gets wrong is the
+    malformed request, which it should drop.
+    """
+
+    def recv(self, timeout_ms):
+        if self.envelope is not None:
+            raise ZmqError(ErrorCode.EFSM, "a reply is owed")
+        frames = self.inner.recv(timeout_ms)
+        delimiter = frames.index(b"", 1) if b"" in frames[1:] else 0
+        self.envelope = [*frames[: delimiter + 1]] if delimiter else [frames[0], b""]
+        return frames[delimiter + 1 :]
+
+
+class ReqPassingUndelimitedReplies(ReqAnnouncingDealer):
+    """A REQ on a DEALER that hands a reply without a delimiter to the application."""
+
+    def recv(self, timeout_ms):
+        if not self.waiting:
+            raise ZmqError(ErrorCode.EFSM, "no request sent")
+        frames = self.inner.recv(timeout_ms)
+        self.waiting = False
+        return frames[1:] if frames[0] == b"" else frames
+
+
 @dataclass(frozen=True)
 class Fault:
     name: str
@@ -250,6 +277,18 @@ FAULTS = {
         ),
         Fault("rep_restoring_one_hop", RepRestoringOneHop, ("envelope", "proxy-chain"), ("REP",)),
         Fault("req_announcing_dealer", ReqAnnouncingDealer, ("rejection",), ("REQ",)),
+        Fault(
+            "rep_passing_undelimited_requests",
+            RepPassingUndelimitedRequests,
+            ("malformed-request",),
+            ("REP",),
+        ),
+        Fault(
+            "req_passing_undelimited_replies",
+            ReqPassingUndelimitedReplies,
+            ("malformed-reply",),
+            ("REQ",),
+        ),
     )
 }
 
