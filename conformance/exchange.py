@@ -117,6 +117,19 @@ def open_pair(network, case, **options):
     return network.pair(pairing.connects, pairing.binds, case.transport, **options)
 
 
+def make_misrouting_visible(router: Socket) -> None:
+    """Set ROUTER_MANDATORY where supported, so a bad route fails at once.
+
+    Without it a misrouted message is dropped silently and the test can
+    only notice by waiting for it in vain.
+    """
+    try:
+        router.set("ROUTER_MANDATORY", True)
+    except ZmqError as exc:
+        if exc.code != ErrorCode.ENOTSUP:
+            raise
+
+
 ROUTER_IDS = (b"connector", b"binder")
 """Explicit routing ids a ROUTER-ROUTER pair uses, so either end can speak first."""
 
@@ -135,6 +148,9 @@ class Exchange:
         self._routes: dict[int, bytes] = {}
         if pair.connector.type == pair.binder.type == "ROUTER":
             self._routes = {0: ROUTER_IDS[1], 1: ROUTER_IDS[0]}
+        for sock in self.ends:
+            if sock.type == "ROUTER":
+                make_misrouting_visible(sock)
 
     def send(self, end: int, body: Sequence[bytes]) -> None:
         """Send ``body`` from end ``end`` (0: connector, 1: binder) to the other."""

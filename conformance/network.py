@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from conformance.binding import Binding, OptionValue, Socket, ZmqError
 from conformance.endpoints import Endpoints
-from conformance.patience import ABSENCE_MS, TIMEOUT_MS, Patience, PatientSocket
+from conformance.patience import ABSENCE_MS, TIMEOUT_MS, Patience
+from conformance.trace import Trace, TracedSocket
 
 __all__ = ["ABSENCE_MS", "TIMEOUT_MS", "Network", "Pair", "Peering", "peerings"]
 
@@ -82,6 +83,9 @@ class Network:
         self.endpoints = endpoints
         self._open: list[Socket] = []
         self.patience = Patience()
+        self.trace = Trace()
+        self.examples = 0
+        self._depth = 0
 
     def __repr__(self) -> str:
         return f"<network {self.peering}: {self.iut.name} / {self.libzmq.name}>"
@@ -90,7 +94,13 @@ class Network:
         return self.iut if side == IUT else self.libzmq
 
     def socket(self, side: str, type: str, options: Options | None = None) -> Socket:
-        sock = PatientSocket(self.binding(side).socket(type), self.patience)
+        sock = TracedSocket(
+            self.binding(side).socket(type),
+            side,
+            self.trace,
+            self.patience,
+            self.trace.new_handle(),
+        )
         self._open.append(sock)
         for option, value in (options or {}).items():
             sock.set(option, value)
@@ -119,11 +129,19 @@ class Network:
 
     @contextlib.contextmanager
     def sockets(self) -> Iterator[None]:
-        """Every socket opened inside the block is closed when it ends."""
+        """Every socket opened inside the block is closed when it ends.
+
+        The outermost block is one example: it restarts the trace.
+        """
+        if self._depth == 0:
+            self.examples += 1
+            self.trace.restart()
+        self._depth += 1
         mark = len(self._open)
         try:
             yield
         finally:
+            self._depth -= 1
             self.close(mark)
 
     def close(self, mark: int = 0) -> None:

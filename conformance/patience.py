@@ -12,11 +12,6 @@ spends any of it, so no passing test is ever made impatient.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Sequence
-
-from conformance.binding import ErrorCode, Frames, OptionValue, Socket, ZmqError
-
 TIMEOUT_MS = 2000
 """How long a test waits for something that must happen."""
 
@@ -42,49 +37,3 @@ class Patience:
 
     def charge(self, seconds: float) -> None:
         self.spent_s += seconds
-
-
-class PatientSocket:
-    """A socket whose waits are charged to, and cut by, its test's :class:`Patience`."""
-
-    def __init__(self, inner: Socket, patience: Patience) -> None:
-        self.inner = inner
-        self.patience = patience
-        self.type = inner.type
-
-    def set(self, option: str, value: OptionValue) -> None:
-        self.inner.set(option, value)
-
-    def bind(self, endpoint: str) -> str:
-        return self.inner.bind(endpoint)
-
-    def connect(self, endpoint: str) -> None:
-        self.inner.connect(endpoint)
-
-    def disconnect(self, endpoint: str) -> None:
-        self.inner.disconnect(endpoint)
-
-    def unbind(self, endpoint: str) -> None:
-        self.inner.unbind(endpoint)
-
-    def send(self, frames: Sequence[bytes], timeout_ms: int) -> None:
-        self._wait(self.inner.send, frames, timeout_ms=timeout_ms)
-
-    def recv(self, timeout_ms: int) -> Frames:
-        return self._wait(self.inner.recv, timeout_ms=timeout_ms)
-
-    def close(self) -> None:
-        self.inner.close()
-
-    def _wait(self, operation, *args, timeout_ms: int):
-        timeout_ms = self.patience.timeout_ms(timeout_ms)
-        start = time.monotonic()
-        try:
-            return operation(*args, timeout_ms)
-        except ZmqError as exc:
-            if exc.code == ErrorCode.EAGAIN and timeout_ms >= TIMEOUT_MS:
-                self.patience.charge(time.monotonic() - start)
-            raise
-
-    def __repr__(self) -> str:
-        return f"<{self.type} socket>"

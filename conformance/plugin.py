@@ -19,20 +19,15 @@ from collections.abc import Iterator
 import pytest
 
 from conformance import profiles
-from conformance.binding import (
-    TRANSPORTS,
-    Binding,
-    BindingBroken,
-    BindingUnavailable,
-    ErrorCode,
-    ZmqError,
-)
+from conformance.binding import TRANSPORTS, Binding, BindingBroken, BindingUnavailable
 from conformance.bindings.driver import DriverBinding
 from conformance.bindings.pyzmq import PyzmqBinding
 from conformance.endpoints import Endpoints
+from conformance.known import KnownDeviations, KnownDeviationsError
 from conformance.network import SELF, Network, Peering, peerings
-from conformance.summary import Results, Verdict
-from matrix import Level, cases
+from conformance.reporting import ResultsReporter
+from conformance.verdicts import judge, teststatus
+from matrix import cases
 
 profiles.register()
 
@@ -62,6 +57,13 @@ class Settings:
                 raise pytest.UsageError(f"--driver-{name} must be a positive number of seconds")
         self.grace_s: float = option.zmq_driver_grace
         self.startup_s: float = option.zmq_driver_startup
+        try:
+            self.known = (
+                KnownDeviations.load(option.zmq_known) if option.zmq_known else KnownDeviations()
+            )
+        except KnownDeviationsError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        self._description: tuple[str, str] | None = None
 
     @staticmethod
     def _check_driver(command: str) -> None:
@@ -114,6 +116,20 @@ class Settings:
 
     def peerings(self) -> tuple[Peering, ...]:
         return peerings(self.peer)
+
+    def describe(self) -> tuple[str, str]:
+        """The implementation's name and version, asking a driver once if need be."""
+        if self._description is None:
+            binding = self.make_binding()
+            try:
+                if isinstance(binding, DriverBinding):
+                    binding.start()
+                self._description = (binding.name, binding.version)
+            except BindingBroken as exc:
+                self._description = (binding.name, f"BROKEN at start: {exc.summary}")
+            finally:
+                binding.close()
+        return self._description
 
 
 class Supervisor:
@@ -198,6 +214,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="restrict to these transports (comma-separated: tcp,ipc,inproc)",
     )
     group.addoption(
+        "--results",
+        dest="zmq_results",
+        metavar="PATH",
+        help="write every verdict, with failure reproductions, to this JSON file",
+    )
+    group.addoption(
+        "--known",
+        dest="zmq_known",
+        metavar="PATH",
+        help="a known-deviations registry (TOML): its failing cases report KNOWN",
+    )
+    group.addoption(
         "--driver-grace",
         dest="zmq_driver_grace",
         type=float,
@@ -220,26 +248,16 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", f"{FAMILY_MARKER}(name): run this test once per case of a catalogue family"
     )
     config.stash[_SETTINGS] = Settings(config)
-    config.pluginmanager.register(SummaryReporter(), "zmq-conformance-summary")
+    config.pluginmanager.register(
+        ResultsReporter(config, config.stash[_SETTINGS]), "zmq-conformance-results"
+    )
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     settings = config.stash[_SETTINGS]
-    if settings.driver:
-        probe = settings.make_binding()
-        try:
-            probe.start()
-            implementation = f"{probe.version} (driver: {settings.driver})"
-        except BindingBroken as exc:
-            implementation = f"{settings.driver} -- BROKEN at start: {exc.summary}"
-        finally:
-            probe.close()
-    else:
-        binding = settings.make_binding()
-        implementation = f"{binding.name}: {binding.version}"
-        binding.close()
+    name, version = settings.describe()
     return [
-        f"zmq-conformance: implementation under test: {implementation}",
+        f"zmq-conformance: implementation under test: {name}: {version}",
         f"zmq-conformance: peer: {settings.peer}; transports: {', '.join(settings.transports)}",
     ]
 
@@ -334,87 +352,10 @@ def _skip_unsupported(binding: Binding, case) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
-    """Turn a test outcome into a verdict.
-
-    A broken binding is BROKEN (an error, not a failure); ENOTSUP is
-    UNSUPPORTED (a skip, never a pass); a failed SHOULD case is NON-STRICT
-    (reported, not failing) unless pytest runs with ``--strict``.
-    """
     report = yield
-    callspec = getattr(item, "callspec", None)
-    case = callspec.params.get("case") if callspec else None
-    if case is not None:
-        report.user_properties.append(("zmq_case", case.id))
-        report.user_properties.append(("zmq_peering", str(callspec.params.get("peering"))))
-    excinfo = call.excinfo
-    if excinfo is None or not report.failed:
-        return report
-    if excinfo.errisinstance((BindingBroken, BindingUnavailable)):
-        report.user_properties.append(("zmq_verdict", Verdict.BROKEN.value))
-        report.longrepr = f"BROKEN: {excinfo.value}"
-    elif excinfo.errisinstance(ZmqError) and excinfo.value.code == ErrorCode.ENOTSUP:
-        report.outcome = "skipped"
-        path, lineno, _ = item.reportinfo()
-        report.longrepr = (str(path), (lineno or 0) + 1, f"UNSUPPORTED: {excinfo.value}")
-    elif (
-        case is not None
-        and case.level == Level.SHOULD
-        and call.when == "call"
-        and not item.config.getoption("strict", False)
-    ):
-        report.outcome = "passed"
-        reason = str(excinfo.value).strip().splitlines()[0] if str(excinfo.value) else ""
-        report.user_properties.append(("zmq_verdict", Verdict.NON_STRICT.value))
-        report.user_properties.append(("zmq_reason", f"{excinfo.typename}: {reason}"))
+    judge(item, call, report, item.config.stash[_SETTINGS].known)
     return report
 
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
-    verdict = dict(getattr(report, "user_properties", ())).get("zmq_verdict")
-    if report.failed and verdict == Verdict.BROKEN:
-        return "error", "B", "BROKEN"
-    if report.when == "call" and verdict == Verdict.NON_STRICT:
-        return "non-strict", "N", "NON-STRICT"
-    return None
-
-
-class SummaryReporter:
-    """Collects one verdict per case and peering, and prints the summary.
-
-    Registered as a plugin of its own, the way pytest's terminal reporter
-    is; on xdist it runs in the controller, which sees every worker's
-    reports.
-    """
-
-    def __init__(self) -> None:
-        self.results = Results()
-        self.deviations: list[str] = []
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        properties = dict(report.user_properties)
-        case_id = properties.get("zmq_case")
-        if case_id is None:
-            return
-        if properties.get("zmq_verdict") in (Verdict.BROKEN, Verdict.NON_STRICT):
-            verdict = Verdict(properties["zmq_verdict"])
-        elif report.failed:
-            verdict = Verdict.FAIL
-        elif report.skipped:
-            verdict = Verdict.UNSUPPORTED
-        elif report.when == "call":
-            verdict = Verdict.PASS
-        else:
-            return
-        peering = properties.get("zmq_peering", "self")
-        self.results.record(case_id, peering, verdict)
-        if verdict == Verdict.NON_STRICT:
-            self.deviations.append(f"{case_id}-{peering}: {properties.get('zmq_reason', '')}")
-
-    def pytest_terminal_summary(self, terminalreporter) -> None:
-        if self.results:
-            terminalreporter.write_sep("=", "zmq-conformance compatibility summary")
-            terminalreporter.write_line(self.results.render())
-        if self.deviations:
-            terminalreporter.write_sep("-", "NON-STRICT: deviations from a SHOULD (not failing)")
-            for line in sorted(self.deviations):
-                terminalreporter.write_line(line)
+    return teststatus(report)

@@ -17,6 +17,8 @@ _COMMON = dict(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     print_blob=True,
+    # One minimal reproduction per failing case is what a maintainer can act on.
+    report_multiple_bugs=False,
 )
 
 
@@ -39,6 +41,15 @@ def register() -> None:
         derandomize=True,
         database=None,
         phases=[Phase.explicit, Phase.generate],
+        **_COMMON,
+    )
+    # For proving a path end to end (the driver plumbing, every peering):
+    # every case runs, on a handful of examples each.
+    settings.register_profile(
+        "smoke",
+        max_examples=10,
+        derandomize=True,
+        database=None,
         **_COMMON,
     )
     settings.load_profile("ci" if os.environ.get("CI") else "dev")

@@ -1,93 +1,88 @@
-"""Verdicts per case and the compatibility summary printed at the end of a run."""
+"""The compatibility summary: the 4x4 pairing grid per transport, and verdicts per family."""
 
 from __future__ import annotations
 
-import enum
 from collections import Counter
+from collections.abc import Iterable
 
 from tabulate import tabulate
 
 from conformance.binding import SOCKET_TYPES, TRANSPORTS
+from conformance.results import SEVERITY, CaseResult, Verdict
 
-
-class Verdict(str, enum.Enum):
-    PASS = "PASS"
-    NON_STRICT = "NON-STRICT"
-    FAIL = "FAIL"
-    BROKEN = "BROKEN"
-    UNSUPPORTED = "UNSUPPORTED"
-
-    def __str__(self) -> str:
-        return self.value
-
-
-# When one case reports twice (a call that passed, a teardown that failed),
-# the worse verdict stands.
-_SEVERITY = {
-    Verdict.PASS: 0,
-    Verdict.UNSUPPORTED: 1,
-    Verdict.NON_STRICT: 2,
-    Verdict.FAIL: 3,
-    Verdict.BROKEN: 4,
-}
-_MARK = {
+MARK = {
     Verdict.PASS: "ok",
+    Verdict.INFORMATIONAL: "ok",
     Verdict.UNSUPPORTED: "n/s",
+    Verdict.KNOWN: "known",
     Verdict.NON_STRICT: "ok*",
     Verdict.FAIL: "FAIL",
     Verdict.BROKEN: "BROKEN",
 }
+LEGEND = (
+    "ok: every case passed   ok*: a SHOULD deviation (NON-STRICT)   n/s: unsupported   "
+    "known: a listed known deviation   FAIL / BROKEN: see above   .: not run"
+)
 
 
-class Results:
-    """One verdict per (case id, peering)."""
+def worst(verdicts: Iterable[Verdict]) -> Verdict | None:
+    return max(verdicts, key=SEVERITY.__getitem__, default=None)
 
-    def __init__(self) -> None:
-        self.verdicts: dict[tuple[str, str], Verdict] = {}
 
-    def __bool__(self) -> bool:
-        return bool(self.verdicts)
+def pairing_cells(cases: Iterable[CaseResult]) -> dict[tuple[str, str, str], Verdict]:
+    """The worst verdict per (transport, connecting type, bound type), over every family."""
+    cells: dict[tuple[str, str, str], list[Verdict]] = {}
+    for result in cases:
+        connects, binds = result.pairing.split("-")
+        cells.setdefault((result.transport, connects, binds), []).append(result.verdict)
+    return {key: worst(verdicts) for key, verdicts in cells.items()}
 
-    def record(self, case_id: str, peering: str, verdict: Verdict) -> None:
-        key = (case_id, peering)
-        old = self.verdicts.get(key)
-        if old is None or _SEVERITY[verdict] > _SEVERITY[old]:
-            self.verdicts[key] = verdict
 
-    def render(self) -> str:
-        return "\n\n".join([*self._grids(), self._family_counts()])
-
-    def _grids(self) -> list[str]:
-        """The 4x4 grid per transport: connecting type down, binding type across."""
-        cells: dict[tuple[str, str, str], Verdict] = {}
-        for (case_id, _), verdict in self.verdicts.items():
-            _, pairing, transport = case_id.split("/")
-            key = (transport, *pairing.split("-"))
-            old = cells.get(key)
-            if old is None or _SEVERITY[verdict] > _SEVERITY[old]:
-                cells[key] = verdict
-        grids = []
-        for transport in TRANSPORTS:
-            if not any(key[0] == transport for key in cells):
-                continue
-            rows = [
-                [f"{connects} ->"]
-                + [
-                    _MARK[cells[(transport, connects, binds)]]
-                    if (transport, connects, binds) in cells
-                    else "."
-                    for binds in SOCKET_TYPES
-                ]
-                for connects in SOCKET_TYPES
+def render_grids(
+    cases: list[CaseResult], tablefmt: str = "simple_outline", width: int = 200
+) -> str:
+    """One grid per transport, side by side if ``width`` allows: connecting type down."""
+    cells = pairing_cells(cases)
+    grids = []
+    for transport in TRANSPORTS:
+        if not any(key[0] == transport for key in cells):
+            continue
+        rows = [
+            [f"{connects} ->"]
+            + [
+                MARK[cells[(transport, connects, binds)]]
+                if (transport, connects, binds) in cells
+                else "."
+                for binds in SOCKET_TYPES
             ]
-            grids.append(
-                tabulate(rows, headers=[transport, *SOCKET_TYPES], tablefmt="simple_outline")
-            )
-        return grids
+            for connects in SOCKET_TYPES
+        ]
+        grids.append(tabulate(rows, headers=[transport, *SOCKET_TYPES], tablefmt=tablefmt))
+    joined = _side_by_side(grids)
+    if max((len(line) for line in joined.splitlines()), default=0) <= width:
+        return joined
+    return "\n".join(grids)
 
-    def _family_counts(self) -> str:
-        counts: dict[str, Counter] = {}
-        for (case_id, _), verdict in self.verdicts.items():
-            counts.setdefault(case_id.split("/")[0], Counter())[verdict] += 1
-        rows = [[family] + [c[v] for v in Verdict] for family, c in sorted(counts.items())]
-        return tabulate(rows, headers=["family", *(v.value for v in Verdict)], tablefmt="simple")
+
+def render_family_counts(cases: list[CaseResult], tablefmt: str = "simple") -> str:
+    counts: dict[str, Counter] = {}
+    for result in cases:
+        counts.setdefault(result.family, Counter())[result.verdict] += 1
+    shown = [v for v in Verdict if any(c[v] for c in counts.values())] or [Verdict.PASS]
+    rows = [[family] + [c[v] for v in shown] for family, c in sorted(counts.items())]
+    return tabulate(rows, headers=["family", *(v.value for v in shown)], tablefmt=tablefmt)
+
+
+def render(cases: list[CaseResult], width: int = 200) -> str:
+    return "\n\n".join([render_grids(cases, width=width), LEGEND, render_family_counts(cases)])
+
+
+def _side_by_side(blocks: list[str], gap: str = "  ") -> str:
+    split = [block.splitlines() for block in blocks]
+    height = max((len(lines) for lines in split), default=0)
+    widths = [max((len(line) for line in lines), default=0) for lines in split]
+    rows = []
+    for i in range(height):
+        parts = [(lines[i] if i < len(lines) else "").ljust(w) for lines, w in zip(split, widths)]
+        rows.append(gap.join(parts).rstrip())
+    return "\n".join(rows)

@@ -1,14 +1,23 @@
 """The whole suite passes through our own pyzmq driver, in every peer mode.
 
 This is the driver path end to end: subprocess, JSON lines, base64 frames,
-deadlines, and pairs whose ends live in two different processes.
+deadlines, and pairs whose ends live in two different processes.  It
+proves the plumbing, so it runs every case on the ``smoke`` profile's few
+examples; the search in depth is the default run's job.
 """
 
 import sys
 
 
 def test_suite_passes_through_the_pyzmq_driver(suite):
-    run = suite("--driver", f"{sys.executable} -m conformance.drivers.pyzmq", "--peer", "both")
+    run = suite(
+        "--driver",
+        f"{sys.executable} -m conformance.drivers.pyzmq",
+        "--peer",
+        "both",
+        "--hypothesis-profile",
+        "smoke",
+    )
     assert run.returncode == 0, run.output
     for peering in ("-self]", "-iut-connects]", "-iut-binds]"):
         assert peering in run.output, f"no {peering} case ran"

@@ -1,0 +1,106 @@
+"""The end of a run: the compatibility summary on the terminal and the results file.
+
+Registered as a plugin of its own, the way pytest's terminal reporter is.
+Under xdist it does its work in the controller, which sees every worker's
+reports; workers only judge.
+"""
+
+from __future__ import annotations
+
+import datetime
+import time
+from importlib.metadata import PackageNotFoundError, version
+
+import pytest
+
+from conformance.results import CaseResult, Failure, RunResults, Verdict
+from conformance.summary import render
+from conformance.verdicts import verdict_of
+
+
+def suite_version() -> str:
+    try:
+        return version("zmq-conformance")
+    except PackageNotFoundError:  # pragma: no cover - running from an uninstalled checkout
+        return "unknown"
+
+
+class ResultsReporter:
+    def __init__(self, config: pytest.Config, settings) -> None:
+        self.config = config
+        self.settings = settings
+        self.started = time.time()
+        self.results: RunResults | None = None
+
+    def _run(self) -> RunResults:
+        if self.results is None:
+            name, impl_version = self.settings.describe()
+            self.results = RunResults(
+                implementation=name,
+                version=impl_version,
+                peer=self.settings.peer,
+                transports=list(self.settings.transports),
+                suite_version=suite_version(),
+                started=datetime.datetime.fromtimestamp(self.started, datetime.timezone.utc)
+                .replace(microsecond=0)
+                .isoformat(),
+            )
+        return self.results
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        info = verdict_of(report)
+        if info is None or "verdict" not in info:
+            return
+        failure = info.get("failure")
+        self._run().record(
+            CaseResult(
+                case=info["case"],
+                peering=info["peering"],
+                verdict=Verdict(info["verdict"]),
+                level=info["level"],
+                statement=info["statement"],
+                duration_s=info["duration_s"],
+                examples=info["examples"],
+                reason=info.get("reason", ""),
+                failure=Failure(**failure) if failure else None,
+            )
+        )
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if self.results is None:
+            return
+        cases = self.results.cases
+        terminalreporter.write_sep("=", "zmq-conformance compatibility summary")
+        terminalreporter.write_line(render(cases, width=terminalreporter._tw.fullwidth))
+        for verdict, title in (
+            (Verdict.NON_STRICT, "NON-STRICT: deviations from a SHOULD (not failing)"),
+            (Verdict.KNOWN, "KNOWN: listed known deviations (not failing)"),
+            (Verdict.UNSUPPORTED, "UNSUPPORTED"),
+        ):
+            lines = sorted(
+                f"{c.case}-{c.peering}: {c.reason}" for c in cases if c.verdict == verdict
+            )
+            if lines:
+                terminalreporter.write_sep("-", title)
+                for line in lines:
+                    terminalreporter.write_line(line)
+        stale = sorted(
+            f"{c.case}-{c.peering}: {c.reason}"
+            for c in cases
+            if c.verdict == Verdict.PASS and c.reason
+        )
+        if stale:
+            terminalreporter.write_sep("-", "STALE: known deviations that passed; update --known")
+            for line in stale:
+                terminalreporter.write_line(line)
+        path = self.config.option.zmq_results
+        if path:
+            terminalreporter.write_line(f"zmq-conformance: results written to {path}")
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        path = self.config.option.zmq_results
+        if not path or hasattr(self.config, "workerinput"):
+            return
+        run = self._run()
+        run.duration_s = round(time.time() - self.started, 3)
+        run.write(path)

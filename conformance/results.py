@@ -1,0 +1,172 @@
+"""The results of a run: one verdict per case and peering, as a JSON file.
+
+The file is what the compatibility tables are rendered from and what
+``python -m conformance replay`` reads, so it is validated on the way in:
+a corrupt or foreign file is one clear :class:`ResultsError`, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+FORMAT = "zmq-conformance-results"
+FORMAT_VERSION = 1
+
+
+class Verdict(str, enum.Enum):
+    PASS = "PASS"
+    FAIL = "FAIL"
+    NON_STRICT = "NON-STRICT"
+    UNSUPPORTED = "UNSUPPORTED"
+    INFORMATIONAL = "INFORMATIONAL"
+    BROKEN = "BROKEN"
+    KNOWN = "KNOWN"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def fails_the_run(self) -> bool:
+        return self in (Verdict.FAIL, Verdict.BROKEN)
+
+
+SEVERITY = {
+    Verdict.PASS: 0,
+    Verdict.INFORMATIONAL: 0,
+    Verdict.UNSUPPORTED: 1,
+    Verdict.KNOWN: 2,
+    Verdict.NON_STRICT: 3,
+    Verdict.FAIL: 4,
+    Verdict.BROKEN: 5,
+}
+"""When one case reports twice (a call that passed, a teardown that failed), the worse stands."""
+
+
+class ResultsError(Exception):
+    """A results file that cannot be used; the message is one line for the user."""
+
+
+@dataclass
+class Failure:
+    message: str
+    expected: str = ""
+    observed: str = ""
+    example: str = ""
+    reproduction: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class CaseResult:
+    case: str
+    peering: str
+    verdict: Verdict
+    level: str = "MUST"
+    statement: str = ""
+    duration_s: float = 0.0
+    examples: int = 0
+    reason: str = ""
+    failure: Failure | None = None
+
+    @property
+    def family(self) -> str:
+        return self.case.split("/")[0]
+
+    @property
+    def pairing(self) -> str:
+        return self.case.split("/")[1]
+
+    @property
+    def transport(self) -> str:
+        return self.case.split("/")[2]
+
+
+@dataclass
+class RunResults:
+    implementation: str
+    version: str
+    peer: str
+    transports: list[str]
+    suite_version: str
+    started: str
+    duration_s: float = 0.0
+    cases: list[CaseResult] = field(default_factory=list)
+
+    def record(self, result: CaseResult) -> None:
+        for index, old in enumerate(self.cases):
+            if (old.case, old.peering) == (result.case, result.peering):
+                if SEVERITY[result.verdict] > SEVERITY[old.verdict]:
+                    self.cases[index] = result
+                return
+        self.cases.append(result)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data = {"format": FORMAT, "format_version": FORMAT_VERSION, **data}
+        for case in data["cases"]:
+            case["verdict"] = str(case["verdict"])
+            if case["failure"] is None:
+                del case["failure"]
+        return data
+
+    def write(self, path: str | Path) -> None:
+        self.cases.sort(key=lambda c: (c.case, c.peering))
+        Path(path).write_text(json.dumps(self.to_json(), indent=1) + "\n")
+
+    @classmethod
+    def load(cls, path: str | Path) -> RunResults:
+        try:
+            data = json.loads(Path(path).read_text())
+        except OSError as exc:
+            raise ResultsError(f"{path}: cannot read: {exc.strerror}") from None
+        except ValueError as exc:
+            raise ResultsError(f"{path}: not JSON ({exc})") from None
+        return cls.from_json(data, str(path))
+
+    @classmethod
+    def from_json(cls, data: Any, where: str = "results") -> RunResults:
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ResultsError(f"{where}: not a zmq-conformance results file")
+        if data.get("format_version") != FORMAT_VERSION:
+            raise ResultsError(
+                f"{where}: results format version {data.get('format_version')!r}, "
+                f"this tool reads version {FORMAT_VERSION}"
+            )
+        try:
+            cases = [_case_from_json(c) for c in data["cases"]]
+            return cls(
+                implementation=str(data["implementation"]),
+                version=str(data["version"]),
+                peer=str(data["peer"]),
+                transports=[str(t) for t in data["transports"]],
+                suite_version=str(data["suite_version"]),
+                started=str(data["started"]),
+                duration_s=float(data["duration_s"]),
+                cases=cases,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ResultsError(
+                f"{where}: malformed results ({type(exc).__name__}: {exc})"
+            ) from None
+
+
+def _case_from_json(data: dict[str, Any]) -> CaseResult:
+    failure = data.get("failure")
+    case = str(data["case"])
+    if case.count("/") != 2:
+        raise ValueError(f"bad case id {case!r}")
+    return CaseResult(
+        case=case,
+        peering=str(data["peering"]),
+        verdict=Verdict(data["verdict"]),
+        level=str(data.get("level", "MUST")),
+        statement=str(data.get("statement", "")),
+        duration_s=float(data.get("duration_s", 0.0)),
+        examples=int(data.get("examples", 0)),
+        reason=str(data.get("reason", "")),
+        failure=Failure(**failure) if failure else None,
+    )

@@ -1,0 +1,129 @@
+"""From a pytest outcome to a conformance verdict.
+
+pytest knows passed, failed and skipped; a conformance run needs more.  A
+broken binding is BROKEN (an error, not a failure); ENOTSUP is UNSUPPORTED
+(a skip, never a pass); a failed SHOULD case is NON-STRICT and a failure
+listed in the known-deviations registry is KNOWN (both reported, neither
+failing the run, unless pytest runs with ``--strict``).  The verdict and
+everything a maintainer needs to act on a failure travel in one
+``user_properties`` entry, which xdist carries to the controller intact.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conformance.binding import BindingBroken, BindingUnavailable, ErrorCode, ZmqError
+from conformance.known import KnownDeviations
+from conformance.results import Failure, Verdict
+from matrix import Level
+
+PROPERTY = "zmq_conformance"
+
+
+def judge(
+    item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport, known: KnownDeviations
+) -> None:
+    """Set ``report``'s outcome and attach the verdict, for one phase of one case."""
+    callspec = getattr(item, "callspec", None)
+    case = callspec.params.get("case") if callspec else None
+    if case is None:
+        return
+    peering = str(callspec.params.get("peering"))
+    network = item.funcargs.get("network") if hasattr(item, "funcargs") else None
+    info: dict[str, Any] = {
+        "case": case.id,
+        "peering": peering,
+        "level": case.level.value,
+        "statement": case.statement,
+        "duration_s": round(report.duration, 4),
+        "examples": getattr(network, "examples", 0),
+    }
+    excinfo = call.excinfo
+    deviation = known.match(case.id, peering)
+    strict = bool(item.config.getoption("strict", False))
+    if excinfo is None or not report.failed:
+        if report.passed and call.when == "call":
+            info["verdict"] = Verdict.PASS.value
+            if deviation is not None:
+                info["reason"] = f"listed as a known deviation, but passed: {deviation.case}"
+        elif report.skipped:
+            info["verdict"] = Verdict.UNSUPPORTED.value
+            info["reason"] = _skip_reason(report)
+        else:
+            return
+    elif excinfo.errisinstance((BindingBroken, BindingUnavailable)):
+        info["verdict"] = Verdict.BROKEN.value
+        info["reason"] = str(excinfo.value).splitlines()[0]
+        report.longrepr = f"BROKEN: {excinfo.value}"
+    elif excinfo.errisinstance(ZmqError) and excinfo.value.code == ErrorCode.ENOTSUP:
+        info["verdict"] = Verdict.UNSUPPORTED.value
+        info["reason"] = str(excinfo.value)
+        report.outcome = "skipped"
+        path, lineno, _ = item.reportinfo()
+        report.longrepr = (str(path), (lineno or 0) + 1, f"UNSUPPORTED: {excinfo.value}")
+    else:
+        failure = describe_failure(excinfo, network)
+        info["failure"] = failure.__dict__
+        info["verdict"] = Verdict.FAIL.value
+        if call.when == "call" and not strict:
+            if deviation is not None:
+                info["verdict"] = Verdict.KNOWN.value
+                info["reason"] = deviation.describe()
+                report.outcome = "passed"
+            elif case.level == Level.SHOULD:
+                info["verdict"] = Verdict.NON_STRICT.value
+                info["reason"] = failure.message
+                report.outcome = "passed"
+    report.user_properties.append((PROPERTY, info))
+
+
+def describe_failure(excinfo: pytest.ExceptionInfo, network) -> Failure:
+    """The failure in the terms of the failure report: message, expected, observed, example."""
+    text = str(excinfo.value).strip()
+    lines = text.splitlines()
+    message = f"{excinfo.typename}: {lines[0]}" if lines else excinfo.typename
+
+    def labelled(label: str) -> str:
+        return next(
+            (line.split(":", 1)[1].strip() for line in lines if line.strip().startswith(label)),
+            "",
+        )
+
+    notes = [str(note) for note in getattr(excinfo.value, "__notes__", [])]
+    return Failure(
+        message=message,
+        expected=labelled("expected:"),
+        observed=labelled("observed:"),
+        example="\n".join(notes).strip(),
+        reproduction=list(network.trace.steps) if network is not None else [],
+    )
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr or "")
+
+
+def verdict_of(report: pytest.TestReport) -> dict[str, Any] | None:
+    for name, value in getattr(report, "user_properties", ()):
+        if name == PROPERTY:
+            return value
+    return None
+
+
+def teststatus(report: pytest.TestReport) -> tuple[str, str, str] | None:
+    """How a verdict shows in pytest's progress line and summary."""
+    info = verdict_of(report)
+    verdict = info and info.get("verdict")
+    if report.failed and verdict == Verdict.BROKEN.value:
+        return "error", "B", "BROKEN"
+    if report.when == "call" and verdict == Verdict.NON_STRICT.value:
+        return "non-strict", "N", "NON-STRICT"
+    if report.when == "call" and verdict == Verdict.KNOWN.value:
+        return "known", "K", "KNOWN"
+    return None
