@@ -1,0 +1,138 @@
+"""A component that runs a reactor on its own thread, and stops cleanly.
+
+Every pattern in this package (brokers, servers, workers) is a
+:class:`Service`: it binds its sockets in :meth:`Service.start`, in the caller's
+thread, so that the endpoints it really got (``tcp://127.0.0.1:*`` becomes a
+port number) are known as soon as ``start()`` returns; then a thread runs the
+reactor until :meth:`Service.stop`.  The sockets are closed by that thread,
+the only one that used them, when the reactor returns.  ``stop()`` waits for
+the thread with a deadline and raises if it is missed, so a hung component
+cannot go unnoticed.
+
+A service also counts what it dropped, by reason, in :attr:`Service.counters`:
+a malformed message is logged and counted, never allowed to stop the loop.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+import zmq
+
+from reference.message import describe
+from reference.reactor import Reactor
+from reference.sockets import new_socket
+
+log = logging.getLogger(__name__)
+
+STOP_TIMEOUT_S = 5.0
+
+S = TypeVar("S", bound="Service")
+
+
+class Service:
+    """Base class: owns a reactor, a thread and the sockets made with :meth:`socket`.
+
+    Subclasses override :meth:`setup` to make, bind and register their sockets.
+    Use as a context manager, or call :meth:`start` and :meth:`stop`.
+    """
+
+    def __init__(self, name: str, context: zmq.Context | None = None) -> None:
+        self.name = name
+        self.context = context if context is not None else zmq.Context.instance()
+        self.counters: collections.Counter[str] = collections.Counter()
+        self.reactor = Reactor()
+        self._sockets: list[zmq.Socket] = []
+        self._thread: threading.Thread | None = None
+        self._set_up = False
+        self._closed = False
+        self.log = logging.getLogger(type(self).__module__)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name}>"
+
+    # -- for subclasses -------------------------------------------------------
+
+    def setup(self) -> None:
+        """Make and bind sockets and register their handlers (runs in the caller's thread)."""
+
+    def socket(self, kind: int, **options: Any) -> zmq.Socket:
+        """A socket from :func:`reference.sockets.new_socket` that this service will close."""
+        socket = new_socket(self.context, kind, **options)
+        self._sockets.append(socket)
+        return socket
+
+    def drop(self, reason: str, frames: Sequence[object] = ()) -> None:
+        """Log and count a message that is dropped, then carry on."""
+        self.counters[reason] += 1
+        self.log.warning("%s dropped a message (%s): %s", self.name, reason, describe(frames))
+
+    # -- life cycle -----------------------------------------------------------
+
+    def bind(self: S) -> S:
+        """Run :meth:`setup` once, so that the endpoints are known before :meth:`start`."""
+        if self._closed:
+            raise RuntimeError(f"{self!r} is closed; make a new one")
+        if not self._set_up:
+            self._set_up = True
+            try:
+                self.setup()
+            except BaseException:
+                self._close()
+                raise
+        return self
+
+    def start(self: S) -> S:
+        """Bind (if not done yet) and start the reactor thread."""
+        if self._thread is not None:
+            raise RuntimeError(f"{self!r} was already started")
+        self.bind()
+        self._thread = threading.Thread(target=self._run, name=repr(self), daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
+        """Stop the reactor and wait for the thread; raise TimeoutError if it does not end."""
+        thread = self._thread
+        if thread is None:  # never started: nothing runs, just close what setup made
+            self._close()
+            return
+        self.reactor.stop()
+        thread.join(timeout_s)
+        if thread.is_alive():
+            raise TimeoutError(f"{self!r} did not stop within {timeout_s} s")
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def __enter__(self: S) -> S:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # -- internals ------------------------------------------------------------
+
+    def _run(self) -> None:
+        self.log.debug("%s running", self.name)
+        try:
+            self.reactor.run()
+        except Exception:
+            self.log.exception("%s failed", self.name)
+        finally:
+            self._close()
+            self.log.debug("%s stopped", self.name)
+
+    def _close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for socket in self._sockets:
+            socket.close(linger=0)
+        self._sockets.clear()
+        self.reactor.close()
