@@ -85,10 +85,20 @@ class Network:
         self.patience = Patience()
         self.trace = Trace()
         self.examples = 0
+        self.observations: list[str] = []
         self._depth = 0
 
     def __repr__(self) -> str:
         return f"<network {self.peering}: {self.iut.name} / {self.libzmq.name}>"
+
+    def observe(self, observation: str) -> None:
+        """Record what an INFORMATIONAL case saw (a routing-id format, say).
+
+        It becomes the case's reason in the results; the same observation
+        made in several examples is recorded once.
+        """
+        if observation not in self.observations:
+            self.observations.append(observation)
 
     def binding(self, side: str) -> Binding:
         return self.iut if side == IUT else self.libzmq

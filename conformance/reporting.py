@@ -76,6 +76,7 @@ class ResultsReporter:
             (Verdict.NON_STRICT, "NON-STRICT: deviations from a SHOULD (not failing)"),
             (Verdict.KNOWN, "KNOWN: listed known deviations (not failing)"),
             (Verdict.UNSUPPORTED, "UNSUPPORTED"),
+            (Verdict.INFORMATIONAL, "INFORMATIONAL: what the implementation was seen to do"),
         ):
             lines = sorted(
                 f"{c.case}-{c.peering}: {c.reason}" for c in cases if c.verdict == verdict

@@ -47,7 +47,10 @@ def judge(
     if excinfo is None or not report.failed:
         if report.passed and call.when == "call":
             info["verdict"] = Verdict.PASS.value
-            if deviation is not None:
+            if case.level == Level.INFORMATIONAL:
+                info["verdict"] = Verdict.INFORMATIONAL.value
+                info["reason"] = "; ".join(getattr(network, "observations", ()))
+            elif deviation is not None:
                 info["reason"] = f"listed as a known deviation, but passed: {deviation.case}"
         elif report.skipped:
             info["verdict"] = Verdict.UNSUPPORTED.value

@@ -1,8 +1,8 @@
 """The catalogue of conformance cases: the single source of what is checked and why."""
 
-from matrix.catalogue import (
-    CASES,
-    FAMILIES,
+from matrix.catalogue import CASES, FAMILIES, cases
+from matrix.model import (
+    CONNECTION_ORIENTED,
     INVALID_PAIRINGS,
     PAIRINGS,
     VALID_PAIRINGS,
@@ -10,11 +10,12 @@ from matrix.catalogue import (
     Family,
     Level,
     Pairing,
-    cases,
+    pairings_named,
 )
 
 __all__ = [
     "CASES",
+    "CONNECTION_ORIENTED",
     "FAMILIES",
     "INVALID_PAIRINGS",
     "PAIRINGS",
@@ -24,4 +25,5 @@ __all__ = [
     "Level",
     "Pairing",
     "cases",
+    "pairings_named",
 ]

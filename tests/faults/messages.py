@@ -1,72 +1,14 @@
-"""Faulty bindings: a correct binding with one seeded, realistic bug.
-
-A conformance suite is only as good as the bugs it catches.  Each fault
-here is a bug a real binding could ship, written as a socket class that
-wraps a correct libzmq socket and gets one thing wrong.  The suite must
-fail against every one of them and pass against the correct binding.  Run
-one by hand with::
-
-    pytest conformance --binding tests.faults:drop_trailing_empty_frame
-
-Every name in :data:`FAULTS` (and ``correct``) is a factory for ``--binding``.
-A fault changes what a socket sends or what it receives, never both, so
-that in a self-paired run it cannot cancel itself out.
-"""
+"""Faults of message shape and envelope handling (the message families)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
-from conformance.binding import (
-    SOCKET_TYPES,
-    Binding,
-    ErrorCode,
-    Frames,
-    OptionValue,
-    Socket,
-    ZmqError,
-)
-from conformance.bindings.pyzmq import PyzmqBinding
+from conformance.binding import ErrorCode, ZmqError
+from tests.faults.harness import Fault, FaultySocket
 
 LONG = 50
 """A message of more frames than this is 'long' for the faults that need one."""
-
-
-class FaultySocket:
-    """Passes everything through to a correct socket; subclasses get one thing wrong."""
-
-    built_on: str | None = None
-    """The libzmq socket type underneath, when the fault emulates one type on another."""
-
-    def __init__(self, inner: Socket, type: str) -> None:
-        self.inner = inner
-        self.type = type
-
-    def set(self, option: str, value: OptionValue) -> None:
-        self.inner.set(option, value)
-
-    def bind(self, endpoint: str) -> str:
-        return self.inner.bind(endpoint)
-
-    def connect(self, endpoint: str) -> None:
-        self.inner.connect(endpoint)
-
-    def disconnect(self, endpoint: str) -> None:
-        self.inner.disconnect(endpoint)
-
-    def unbind(self, endpoint: str) -> None:
-        self.inner.unbind(endpoint)
-
-    def send(self, frames: Sequence[bytes], timeout_ms: int) -> None:
-        self.inner.send(frames, timeout_ms)
-
-    def recv(self, timeout_ms: int) -> Frames:
-        return self.inner.recv(timeout_ms)
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 # -- faults of message shape ---------------------------------------------------
@@ -245,79 +187,33 @@ class ReqPassingUndelimitedReplies(ReqAnnouncingDealer):
         return frames[1:] if frames[0] == b"" else frames
 
 
-@dataclass(frozen=True)
-class Fault:
-    name: str
-    socket_class: type[FaultySocket]
-    caught_by: tuple[str, ...]
-    """The catalogue families expected to catch it (the fast check runs only these)."""
-    types: tuple[str, ...] = SOCKET_TYPES
-
-    @property
-    def description(self) -> str:
-        return (self.socket_class.__doc__ or "").strip().splitlines()[0]
-
-
-FAULTS = {
-    fault.name: fault
-    for fault in (
-        Fault("drop_trailing_empty_frame", DropTrailingEmptyFrame, ("delivery",)),
-        Fault("drop_empty_frames", DropEmptyFrames, ("delivery",)),
-        Fault("swap_first_two_frames", SwapFirstTwoFrames, ("delivery",)),
-        Fault("rotate_long_messages", RotateLongMessages, ("delivery",)),
-        Fault("truncate_large_frames", TruncateLargeFrames, ("delivery",)),
-        Fault("split_long_messages", SplitLongMessages, ("delivery", "atomicity")),
-        Fault("skip_lone_empty_frame", SkipLoneEmptyFrame, ("empty-message",)),
-        Fault("text_decoded_frames", TextDecodedFrames, ("delivery",)),
-        Fault(
-            "routing_id_sometimes_missing",
-            RoutingIdSometimesMissing,
-            ("fifo", "proxy-chain"),
-            ("ROUTER",),
-        ),
-        Fault("rep_restoring_one_hop", RepRestoringOneHop, ("envelope", "proxy-chain"), ("REP",)),
-        Fault("req_announcing_dealer", ReqAnnouncingDealer, ("rejection",), ("REQ",)),
-        Fault(
-            "rep_passing_undelimited_requests",
-            RepPassingUndelimitedRequests,
-            ("malformed-request",),
-            ("REP",),
-        ),
-        Fault(
-            "req_passing_undelimited_replies",
-            ReqPassingUndelimitedReplies,
-            ("malformed-reply",),
-            ("REQ",),
-        ),
-    )
-}
-
-
-class FaultyBinding:
-    def __init__(self, inner: Binding, fault: Fault) -> None:
-        self._inner = inner
-        self._fault = fault
-        self.name = f"{inner.name} with fault {fault.name}"
-        self.version = inner.version
-        self.capabilities = inner.capabilities
-
-    def socket(self, type: str) -> Socket:
-        if type not in self._fault.types:
-            return self._inner.socket(type)
-        cls = self._fault.socket_class
-        return cls(self._inner.socket(cls.built_on or type), type)
-
-    def close(self) -> None:
-        self._inner.close()
-
-
-def correct() -> Binding:
-    """The control: the built-in binding, unchanged, which must pass."""
-    return PyzmqBinding()
-
-
-def __getattr__(name: str) -> Callable[[], Binding]:
-    """``tests.faults:<fault name>`` is a factory for ``--binding``."""
-    if name not in FAULTS:
-        raise AttributeError(name)
-    return lambda: FaultyBinding(PyzmqBinding(), FAULTS[name])
+FAULTS = (
+    Fault("drop_trailing_empty_frame", DropTrailingEmptyFrame, ("delivery",)),
+    Fault("drop_empty_frames", DropEmptyFrames, ("delivery",)),
+    Fault("swap_first_two_frames", SwapFirstTwoFrames, ("delivery",)),
+    Fault("rotate_long_messages", RotateLongMessages, ("delivery",)),
+    Fault("truncate_large_frames", TruncateLargeFrames, ("delivery",)),
+    Fault("split_long_messages", SplitLongMessages, ("delivery", "atomicity")),
+    Fault("skip_lone_empty_frame", SkipLoneEmptyFrame, ("empty-message",)),
+    Fault("text_decoded_frames", TextDecodedFrames, ("delivery",)),
+    Fault(
+        "routing_id_sometimes_missing",
+        RoutingIdSometimesMissing,
+        ("fifo", "proxy-chain"),
+        ("ROUTER",),
+    ),
+    Fault("rep_restoring_one_hop", RepRestoringOneHop, ("envelope", "proxy-chain"), ("REP",)),
+    Fault("req_announcing_dealer", ReqAnnouncingDealer, ("rejection",), ("REQ",)),
+    Fault(
+        "rep_passing_undelimited_requests",
+        RepPassingUndelimitedRequests,
+        ("malformed-request",),
+        ("REP",),
+    ),
+    Fault(
+        "req_passing_undelimited_replies",
+        ReqPassingUndelimitedReplies,
+        ("malformed-reply",),
+        ("REQ",),
+    ),
+)

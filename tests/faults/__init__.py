@@ -1,0 +1,40 @@
+"""Faulty bindings: a correct binding with one seeded, realistic bug.
+
+A conformance suite is only as good as the bugs it catches.  Each fault
+here is a bug a real binding could ship, written as a socket class that
+wraps a correct libzmq socket and gets one thing wrong.  The suite must
+fail against every one of them and pass against the correct binding.  Run
+one by hand with::
+
+    pytest conformance --binding tests.faults:drop_trailing_empty_frame
+
+Every name in :data:`FAULTS` (and ``correct``) is a factory for ``--binding``.
+The faults live in one module per part of the catalogue; this package
+gathers them.  A fault changes what a socket sends or what it receives, never both, so
+that in a self-paired run it cannot cancel itself out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from conformance.binding import Binding
+from conformance.bindings.pyzmq import PyzmqBinding
+from tests.faults import messages
+from tests.faults.harness import Fault, FaultyBinding, FaultySocket
+
+__all__ = ["FAULTS", "Fault", "FaultyBinding", "FaultySocket", "correct"]
+
+FAULTS: dict[str, Fault] = {fault.name: fault for fault in (*messages.FAULTS,)}
+
+
+def correct() -> Binding:
+    """The control: the built-in binding, unchanged, which must pass."""
+    return PyzmqBinding()
+
+
+def __getattr__(name: str) -> Callable[[], Binding]:
+    """``tests.faults:<fault name>`` is a factory for ``--binding``."""
+    if name not in FAULTS:
+        raise AttributeError(name)
+    return lambda: FaultyBinding(PyzmqBinding(), FAULTS[name])

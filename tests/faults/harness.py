@@ -1,0 +1,81 @@
+"""The harness for faulty bindings: a correct socket with one thing wrong.
+
+A :class:`FaultySocket` passes everything through to a correct libzmq
+socket; a subclass overrides the one operation it gets wrong.  A
+:class:`Fault` names it, says which catalogue families must catch it, and
+which socket types it applies to; a :class:`FaultyBinding` gives faulty
+sockets of those types and correct ones of the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from conformance.binding import SOCKET_TYPES, Binding, Frames, OptionValue, Socket
+
+
+class FaultySocket:
+    """Passes everything through to a correct socket; subclasses get one thing wrong."""
+
+    built_on: str | None = None
+    """The libzmq socket type underneath, when the fault emulates one type on another."""
+
+    def __init__(self, inner: Socket, type: str) -> None:
+        self.inner = inner
+        self.type = type
+
+    def set(self, option: str, value: OptionValue) -> None:
+        self.inner.set(option, value)
+
+    def bind(self, endpoint: str) -> str:
+        return self.inner.bind(endpoint)
+
+    def connect(self, endpoint: str) -> None:
+        self.inner.connect(endpoint)
+
+    def disconnect(self, endpoint: str) -> None:
+        self.inner.disconnect(endpoint)
+
+    def unbind(self, endpoint: str) -> None:
+        self.inner.unbind(endpoint)
+
+    def send(self, frames: Sequence[bytes], timeout_ms: int) -> None:
+        self.inner.send(frames, timeout_ms)
+
+    def recv(self, timeout_ms: int) -> Frames:
+        return self.inner.recv(timeout_ms)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    socket_class: type[FaultySocket]
+    caught_by: tuple[str, ...]
+    """The catalogue families expected to catch it (the fast check runs only these)."""
+    types: tuple[str, ...] = SOCKET_TYPES
+
+    @property
+    def description(self) -> str:
+        return (self.socket_class.__doc__ or "").strip().splitlines()[0]
+
+
+class FaultyBinding:
+    def __init__(self, inner: Binding, fault: Fault) -> None:
+        self._inner = inner
+        self._fault = fault
+        self.name = f"{inner.name} with fault {fault.name}"
+        self.version = inner.version
+        self.capabilities = inner.capabilities
+
+    def socket(self, type: str) -> Socket:
+        if type not in self._fault.types:
+            return self._inner.socket(type)
+        cls = self._fault.socket_class
+        return cls(self._inner.socket(cls.built_on or type), type)
+
+    def close(self) -> None:
+        self._inner.close()
