@@ -1,39 +1,29 @@
 """The suite fails against every faulty binding and passes against the correct one.
 
-Each fault runs only the families expected to catch it, without shrinking
-(the ``mutation`` profile), to keep this fast; the full mutation run over
-the whole suite is ``python -m tests.mutation``.
+This is the fast form of the mutation score (``python -m tests.mutation
+--fast``): each fault runs only the families meant to catch it, without
+shrinking, one pytest test per fault.  The full score, every fault against
+the whole suite, is ``python -m tests.mutation``.
 """
 
 import pytest
 
 from tests.faults import FAULTS
-
-
-def families_expression(families) -> str:
-    return " or ".join(f"{family}/" for family in families)
+from tests.mutation import run_binding
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
-def test_suite_catches_fault(suite, fault):
+def test_suite_catches_fault(fault):
     families = FAULTS[fault].caught_by
-    run = suite(
-        "--binding",
-        f"tests.faults:{fault}",
-        "-x",
-        "--hypothesis-profile",
-        "mutation",
-        "-k",
-        families_expression(families),
+    outcome = run_binding(fault, families)
+    assert outcome.caught, f"fault {fault} was not caught:\n{outcome.output}"
+    assert outcome.first_case.split("/")[0] in families, (
+        f"fault {fault} was caught by {outcome.first_case}, not by {families}:\n{outcome.output}"
     )
-    assert run.returncode == 1, f"fault {fault} was not caught:\n{run.output}"
-    failed = [line for line in run.output.splitlines() if line.startswith("FAILED ")]
-    assert failed, run.output
-    assert any(f"[{family}/" in failed[0] for family in families), failed[0]
 
 
-def test_suite_passes_the_correct_binding(suite):
+def test_suite_passes_the_correct_binding():
     """The control, through the same --binding path (the whole suite runs it in-process)."""
-    run = suite("--binding", "tests.faults:correct", "-k", "delivery/ or rejection/")
-    assert run.returncode == 0, run.output
-    assert run.count("PASSED") > 0, run.output
+    outcome = run_binding("correct", ("delivery", "rejection"), stop_at_first=False)
+    assert outcome.passed, outcome.output
+    assert "passed" in outcome.output, outcome.output

@@ -1,0 +1,47 @@
+"""Running the conformance suite as a user would: ``pytest conformance`` in a subprocess.
+
+The tests of the suite, the mutation score and the benchmarks all need to
+see what a user sees (exit status, output, results file), and to survive a
+run that hangs: a fresh interpreter with a time limit gives both.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN_LIMIT_S = 120
+
+
+@dataclass
+class SuiteRun:
+    returncode: int
+    output: str
+    seconds: float
+
+    def count(self, word: str) -> int:
+        """How many result lines (``-rA``) start with ``word``: PASSED, FAILED, BROKEN..."""
+        return sum(1 for line in self.output.splitlines() if line.startswith(word + " "))
+
+
+def run_suite(*args: str, timeout: float = RUN_LIMIT_S, workers: int = 0) -> SuiteRun:
+    """Run ``pytest conformance ARGS`` in a fresh interpreter; ``workers`` > 0 uses xdist."""
+    parallel = ["-n", str(workers)] if workers else ["-p", "no:xdist"]
+    command = [sys.executable, "-m", "pytest", "conformance", "-q", "-rA", *parallel]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    start = time.monotonic()
+    done = subprocess.run(
+        [*command, *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+    )
+    return SuiteRun(done.returncode, done.stdout, time.monotonic() - start)
