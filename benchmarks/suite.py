@@ -1,0 +1,149 @@
+"""How fast the gate is: the whole default suite, in-process and through our driver.
+
+    python -m benchmarks.suite              both runs, two xdist workers
+    python -m benchmarks.suite --workers 1
+
+It runs ``pytest conformance -n WORKERS`` twice, as a user would: against the
+built-in binding, then through ``python -m conformance.drivers.pyzmq`` (peer
+mode ``both``, the driver's default).  For each it reports the wall time,
+the examples executed (from the results file), examples per second, and the
+cost of one example in worker time relative to the unit a test cannot do
+without: a fresh REQ/REP pair on a shared context, one round trip, and
+closing both, measured with bare pyzmq in the same process just before.
+It also checks what the issue asks of every property test: at least 100
+examples in the default profile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import sys
+import time
+from pathlib import Path
+
+import zmq
+from hypothesis import is_hypothesis_test
+from tabulate import tabulate
+
+from benchmarks.workload import SuiteMeasurement, run_whole_suite
+
+BARE_ROUND_TRIPS = 1000
+MIN_PROPERTY_EXAMPLES = 100
+DRIVER = ("--driver", f"{sys.executable} -m conformance.drivers.pyzmq")
+
+
+def bare_round_trip_s(count: int = BARE_ROUND_TRIPS) -> float:
+    """Seconds for a fresh tcp REQ/REP pair, one round trip and close, with bare pyzmq."""
+    context = zmq.Context()
+    start = time.perf_counter()
+    for _ in range(count):
+        rep = context.socket(zmq.REP)
+        rep.linger = 0
+        rep.bind("tcp://127.0.0.1:*")
+        req = context.socket(zmq.REQ)
+        req.linger = 0
+        req.rcvtimeo = rep.rcvtimeo = 2000
+        req.connect(rep.last_endpoint)
+        req.send(b"ping")
+        rep.send(rep.recv())
+        req.recv()
+        req.close()
+        rep.close()
+    elapsed = time.perf_counter() - start
+    context.term()
+    return elapsed / count
+
+
+def property_families() -> set[str]:
+    """The catalogue families whose test is a Hypothesis property (``@given``)."""
+    families = set()
+    for path in sorted((Path(__file__).parent.parent / "conformance").glob("test_*.py")):
+        module = importlib.import_module(f"conformance.{path.stem}")
+        for _, function in inspect.getmembers(module, inspect.isfunction):
+            for mark in getattr(function, "pytestmark", []):
+                if mark.name == "zmq_family" and is_hypothesis_test(function):
+                    families.update(mark.args)
+    return families
+
+
+def describe(name: str, measured: SuiteMeasurement, workers: int, unit_s: float) -> list:
+    wall = measured.run.seconds
+    examples = measured.examples
+    per_example = wall * workers / examples if examples else float("nan")
+    verdicts = "exit 0" if measured.run.returncode == 0 else f"EXIT {measured.run.returncode}"
+    return [
+        name,
+        f"{wall:.1f}",
+        len(measured.outcomes()),
+        examples,
+        f"{examples / wall:.0f}",
+        f"{per_example * 1000:.2f}",
+        f"{per_example / unit_s:.1f}x",
+        verdicts,
+    ]
+
+
+def thin_properties(measured: SuiteMeasurement) -> list[str]:
+    """Property cases that ran fewer than MIN_PROPERTY_EXAMPLES examples."""
+    if measured.results is None:
+        return []
+    properties = property_families()
+    return sorted(
+        f"{c.case}-{c.peering}: {c.examples}"
+        for c in measured.results.cases
+        if c.family in properties and c.examples < MIN_PROPERTY_EXAMPLES
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.suite", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--workers", type=int, default=2, help="xdist workers (default 2)")
+    parser.add_argument("--skip-driver", action="store_true", help="only the built-in binding")
+    args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+
+    unit_s = bare_round_trip_s()
+    print(f"bare pyzmq: fresh tcp REQ/REP pair + round trip + close = {unit_s * 1000:.3f} ms")
+    runs = [("built-in pyzmq binding", run_whole_suite(workers=args.workers))]
+    if not args.skip_driver:
+        runs.append(("pyzmq driver, --peer both", run_whole_suite(*DRIVER, workers=args.workers)))
+
+    headers = [
+        "run",
+        "wall s",
+        "cases",
+        "examples",
+        "examples/s",
+        "ms/example",
+        "vs bare",
+        "outcome",
+    ]
+    rows = [describe(name, measured, args.workers, unit_s) for name, measured in runs]
+    print(tabulate(rows, headers=headers))
+    if len(runs) == 2:
+        (_, default), (_, driver) = runs
+        wall = driver.run.seconds / default.run.seconds
+        per_example = (driver.run.seconds / driver.examples) / (
+            default.run.seconds / default.examples
+        )
+        print(f"\ndriver / built-in: {wall:.2f}x wall time, {per_example:.2f}x per example")
+    status = 0
+    for name, measured in runs:
+        thin = thin_properties(measured)
+        if thin:
+            status = 1
+            print(f"\n{name}: property cases under {MIN_PROPERTY_EXAMPLES} examples:")
+            print("\n".join(f"  {line}" for line in thin))
+        if measured.run.returncode != 0:
+            status = 1
+            print(f"\n{name}: the suite failed:\n{measured.run.output[-3000:]}")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
