@@ -13,9 +13,10 @@ from importlib.metadata import PackageNotFoundError, version
 
 import pytest
 
-from conformance.results import CaseResult, Failure, RunResults, Verdict
+from conformance.results import CaseResult, Failure, RunResults, Verdict, fingerprint
 from conformance.summary import render
 from conformance.verdicts import verdict_of
+from matrix import CASES
 
 
 def suite_version() -> str:
@@ -44,6 +45,7 @@ class ResultsReporter:
                 started=datetime.datetime.fromtimestamp(self.started, datetime.timezone.utc)
                 .replace(microsecond=0)
                 .isoformat(),
+                catalogue=fingerprint(CASES),
             )
         return self.results
 

@@ -9,8 +9,10 @@ traceback.
 from __future__ import annotations
 
 import enum
+import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -53,11 +55,21 @@ class ResultsError(Exception):
 
 @dataclass
 class Failure:
+    """What a maintainer needs to act on a failure without reading the suite's code.
+
+    ``reproduction`` is the failing example as driver-protocol steps
+    (``{"side": "iut"|"libzmq", "request": {...}, "answer": {...}}``), and
+    ``failing_step`` the 1-based number of the step where the failure showed
+    (0: unknown), so that ``python -m conformance replay`` can tell whether
+    it happens again.
+    """
+
     message: str
     expected: str = ""
     observed: str = ""
     example: str = ""
     reproduction: list[dict[str, Any]] = field(default_factory=list)
+    failing_step: int = 0
 
 
 @dataclass
@@ -71,6 +83,11 @@ class CaseResult:
     examples: int = 0
     reason: str = ""
     failure: Failure | None = None
+
+    @property
+    def id(self) -> str:
+        """The id pytest shows: case and peering, ``delivery/REQ-REP/tcp-self``."""
+        return f"{self.case}-{self.peering}"
 
     @property
     def family(self) -> str:
@@ -94,6 +111,8 @@ class RunResults:
     suite_version: str
     started: str
     duration_s: float = 0.0
+    catalogue: str = ""
+    """The fingerprint of the catalogue the run was made from (:func:`fingerprint`)."""
     cases: list[CaseResult] = field(default_factory=list)
 
     def record(self, result: CaseResult) -> None:
@@ -146,27 +165,54 @@ class RunResults:
                 suite_version=str(data["suite_version"]),
                 started=str(data["started"]),
                 duration_s=float(data["duration_s"]),
+                catalogue=str(data.get("catalogue", "")),
                 cases=cases,
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ResultsError(
                 f"{where}: malformed results ({type(exc).__name__}: {exc})"
             ) from None
 
 
+PEERINGS = ("self", "iut-connects", "iut-binds")
+
+
+def fingerprint(cases: Iterable[Any]) -> str:
+    """A short digest of a catalogue's case ids and levels.
+
+    Result files that carry different fingerprints were run against
+    different catalogues and cannot be merged into one table.
+    """
+    text = "\n".join(sorted(f"{case.id} {case.level.value}" for case in cases))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
 def _case_from_json(data: dict[str, Any]) -> CaseResult:
     failure = data.get("failure")
     case = str(data["case"])
-    if case.count("/") != 2:
+    if case.count("/") != 2 or case.split("/")[1].count("-") != 1:
         raise ValueError(f"bad case id {case!r}")
+    peering = str(data["peering"])
+    if peering not in PEERINGS:
+        raise ValueError(f"bad peering {peering!r} for {case}")
     return CaseResult(
         case=case,
-        peering=str(data["peering"]),
+        peering=peering,
         verdict=Verdict(data["verdict"]),
         level=str(data.get("level", "MUST")),
         statement=str(data.get("statement", "")),
         duration_s=float(data.get("duration_s", 0.0)),
         examples=int(data.get("examples", 0)),
         reason=str(data.get("reason", "")),
-        failure=Failure(**failure) if failure else None,
+        failure=_failure_from_json(failure) if failure else None,
     )
+
+
+def _failure_from_json(data: dict[str, Any]) -> Failure:
+    """Known fields only, so that a newer writer's additions do not break this reader."""
+    known = {f.name for f in fields(Failure)}
+    failure = Failure(**{k: v for k, v in data.items() if k in known})
+    if not isinstance(failure.reproduction, list):
+        raise ValueError("a failure's reproduction must be a list of steps")
+    failure.failing_step = int(failure.failing_step)
+    return failure

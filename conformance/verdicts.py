@@ -11,13 +11,15 @@ everything a maintainer needs to act on a failure travel in one
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
 
 from conformance.binding import BindingBroken, BindingUnavailable, ErrorCode, ZmqError
+from conformance.failures import Crash, FailureReport, describe_failure, report_text
 from conformance.known import KnownDeviations
-from conformance.results import Failure, Verdict
+from conformance.results import CaseResult, Failure, Verdict
 from matrix import Level
 
 PROPERTY = "zmq_conformance"
@@ -57,10 +59,18 @@ def judge(
             info["reason"] = _skip_reason(report)
         else:
             return
-    elif excinfo.errisinstance((BindingBroken, BindingUnavailable)):
+    elif excinfo.errisinstance(BindingUnavailable):
         info["verdict"] = Verdict.BROKEN.value
         info["reason"] = str(excinfo.value).splitlines()[0]
         report.longrepr = f"BROKEN: {excinfo.value}"
+    elif excinfo.errisinstance(BindingBroken):
+        info["verdict"] = Verdict.BROKEN.value
+        info["reason"] = str(excinfo.value).splitlines()[0]
+        failure = _failure(item, excinfo, network)
+        failure.message = f"the implementation broke: {info['reason']}"
+        failure.expected = failure.observed = ""  # the message says it all
+        info["failure"] = failure.__dict__
+        _show(item, report, excinfo, info, detail=getattr(excinfo.value, "detail", ""))
     elif excinfo.errisinstance(ZmqError) and excinfo.value.code == ErrorCode.ENOTSUP:
         info["verdict"] = Verdict.UNSUPPORTED.value
         info["reason"] = str(excinfo.value)
@@ -68,8 +78,7 @@ def judge(
         path, lineno, _ = item.reportinfo()
         report.longrepr = (str(path), (lineno or 0) + 1, f"UNSUPPORTED: {excinfo.value}")
     else:
-        failure = describe_failure(excinfo, network)
-        info["failure"] = failure.__dict__
+        info["failure"] = _failure(item, excinfo, network).__dict__
         info["verdict"] = Verdict.FAIL.value
         if call.when == "call" and not strict:
             if deviation is not None:
@@ -78,31 +87,64 @@ def judge(
                 report.outcome = "passed"
             elif case.level == Level.SHOULD:
                 info["verdict"] = Verdict.NON_STRICT.value
-                info["reason"] = failure.message
+                info["reason"] = info["failure"]["message"]
                 report.outcome = "passed"
+        if report.failed:
+            _show(item, report, excinfo, info)
     report.user_properties.append((PROPERTY, info))
 
 
-def describe_failure(excinfo: pytest.ExceptionInfo, network) -> Failure:
-    """The failure in the terms of the failure report: message, expected, observed, example."""
-    text = str(excinfo.value).strip()
-    lines = text.splitlines()
-    message = f"{excinfo.typename}: {lines[0]}" if lines else excinfo.typename
+def _failure(item: pytest.Item, excinfo: pytest.ExceptionInfo, network) -> Failure:
+    steps = network.trace.steps if network is not None else []
+    return describe_failure(excinfo, steps, getattr(item, "fixturenames", ()))
 
-    def labelled(label: str) -> str:
-        return next(
-            (line.split(":", 1)[1].strip() for line in lines if line.strip().startswith(label)),
-            "",
-        )
 
-    notes = [str(note) for note in getattr(excinfo.value, "__notes__", [])]
-    return Failure(
-        message=message,
-        expected=labelled("expected:"),
-        observed=labelled("observed:"),
-        example="\n".join(notes).strip(),
-        reproduction=list(network.trace.steps) if network is not None else [],
+def _show(
+    item: pytest.Item,
+    report: pytest.TestReport,
+    excinfo: pytest.ExceptionInfo,
+    info: dict[str, Any],
+    detail: str = "",
+) -> None:
+    """Put the maintainer's failure report where pytest prints the failure.
+
+    With pytest's default ``--tb=auto`` the report replaces the Python
+    traceback (the location stays, one line); with an explicit ``--tb``
+    style the traceback is kept and the report is added to it.
+    """
+    result = CaseResult(
+        case=info["case"],
+        peering=info["peering"],
+        verdict=Verdict(info["verdict"]),
+        level=info["level"],
+        statement=info["statement"],
+        reason=info.get("reason", ""),
+        failure=Failure(**info["failure"]),
     )
+    config = item.config
+    path, lineno = _location(excinfo, config)
+    text = report_text(
+        result, config.getoption("zmq_results", None), f"{path}:{lineno} ({excinfo.typename})"
+    )
+    if detail:
+        text += "\n" + detail
+    style = config.getoption("tbstyle", "auto")
+    if style == "auto":
+        report.longrepr = FailureReport(text, Crash(path, lineno, result.failure.message))
+    elif style != "no" and hasattr(report.longrepr, "addsection"):
+        report.longrepr.addsection("zmq-conformance failure report", text)
+
+
+def _location(excinfo: pytest.ExceptionInfo, config: pytest.Config) -> tuple[str, int]:
+    """Where the exception was raised, in the innermost frame pytest would show."""
+    try:
+        entry = excinfo.traceback.filter(excinfo)[-1]
+    except IndexError:
+        entry = excinfo.traceback[-1]
+    path = entry.path
+    with contextlib.suppress(ValueError, AttributeError):
+        path = path.relative_to(config.rootpath)
+    return str(path), entry.lineno + 1
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
