@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -261,10 +262,14 @@ class Replay:
         if endpoint.endswith(":*") or endpoint in self.endpoint_map:
             return self.endpoint_map.get(endpoint, endpoint)
         scheme = endpoint.split("://", 1)[0]
-        try:
-            fresh = self.endpoints.new(scheme)
-        except ValueError:
-            return endpoint  # not ours to translate: let the implementation judge it
+        if scheme == "inproc":
+            # Not Endpoints' names: the recording may have used them in this very process.
+            fresh = f"inproc://replay-{os.getpid()}-{id(self):x}-{len(self.endpoint_map)}"
+        else:
+            try:
+                fresh = self.endpoints.new(scheme)
+            except ValueError:
+                return endpoint  # not ours to translate: let the implementation judge it
         self.endpoint_map[endpoint] = fresh
         return fresh
 
