@@ -209,6 +209,8 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--workers must not be negative, intervals must be positive")
     if not args.name:
         parser.error("the name must not be empty")
+    if not isinstance(logging.getLevelName(args.log_level.upper()), int):
+        parser.error(f"--log-level: no level {args.log_level!r}")
     return args
 
 

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from reference.frames import Limits
 from reference.lbbroker import READY
 from reference.peering import PeeringBroker, parse_capacity
-from reference.peering_cluster import Cluster
+from reference.peering_cluster import Cluster, connect_all
 from reference.peering_tasks import Client, Worker
 from reference.sockets import IpcDirectory, new_socket
 
@@ -166,27 +166,45 @@ def test_requests_go_to_peers_when_local_workers_are_busy(clusters, sockets, tra
         assert not broker.view.counters, broker.view.counters
 
 
-def test_a_peer_request_is_only_served_locally(clusters, sockets):
-    """A's request to B waits for B's own worker: B never passes it on to C."""
-    cluster = clusters()
-    b_worker, c_worker = sockets.worker(cluster[B]), sockets.worker(cluster[C])
-    capacities(cluster, {A: 0, B: 1, C: 1})
-    b_client = sockets.new(zmq.REQ, cluster[B].endpoints.localfe)
-    b_client.send(b"B's own")
-    b_request = receive(b_worker)  # B's worker is now busy
-    cluster[A].wait_until(lambda v: v.peers[B] == 0, TIMEOUT_S)
+def test_a_peer_request_is_only_served_locally(context, sockets):
+    """A request from peer X waits for B's own worker, though B's peer C has one free.
 
-    a_clients = [sockets.new(zmq.REQ, cluster[A].endpoints.localfe) for _ in range(2)]
-    for client in a_clients:
-        client.send(b"from A")
-    c_request = receive(c_worker)  # the first goes to C, the only peer with room
-    c_worker.send_multipart(c_request)
-    b_worker.send_multipart(b_request)  # B's worker is free again: it gets the second
-    assert receive(b_client) == [b"B's own"]
-    second = receive(b_worker)
-    assert second[0] == A, second
-    b_worker.send_multipart(second)
-    assert sorted(receive(client) for client in a_clients) == [[b"from A"]] * 2
+    Were B to pass it on to C, a request could go round a cluster for ever.
+    """
+    ipc = IpcDirectory()
+    brokers = [PeeringBroker(name, context=context) for name in (B, C)]
+    x_cloudbe = sockets.new(zmq.ROUTER, routing_id=b"X")
+    x_state = sockets.new(zmq.XPUB)
+    x_state.bind(ipc.endpoint("x-state"))
+    try:
+        connect_all(brokers)
+        broker = brokers[0]
+        broker.connect_peer(b"X", ipc.endpoint("x-cloud"), x_state.last_endpoint.decode())
+        x_cloudbe.connect(broker.endpoints.cloudfe)
+        for each in brokers:
+            each.start()
+        b_worker, c_worker = sockets.worker(brokers[0]), sockets.worker(brokers[1])
+        broker.wait_until(lambda v: v.local == 1 and v.peers.get(C) == 1, TIMEOUT_S)
+        b_client = sockets.new(zmq.REQ, broker.endpoints.localfe)
+        b_client.send(b"B's own")
+        b_request = receive(b_worker)  # B's only worker is busy now
+
+        x_request = [B, b"x's client", b"", b"from X"]
+        for _ in range(TIMEOUT_MS):  # until the connection is up: EHOSTUNREACH before
+            try:
+                x_cloudbe.send_multipart(x_request)
+                break
+            except zmq.ZMQError as error:
+                assert error.errno == zmq.EHOSTUNREACH
+                x_cloudbe.poll(1)
+        b_worker.send_multipart(b_request)
+        assert receive(b_client) == [b"B's own"]
+        assert receive(b_worker) == [b"X", b"x's client", b"", b"from X"]
+        assert not c_worker.poll(0), "B passed a peer's request on to C"
+    finally:
+        for each in brokers:
+            each.stop()
+        ipc.remove()
 
 
 def test_a_peer_that_disappears_gets_nothing_more(clusters, sockets):
