@@ -20,12 +20,12 @@ from collections.abc import Callable
 
 from conformance.binding import Binding
 from conformance.bindings.pyzmq import PyzmqBinding
-from tests.faults import messages
+from tests.faults import messages, sockets
 from tests.faults.harness import Fault, FaultyBinding, FaultySocket
 
 __all__ = ["FAULTS", "Fault", "FaultyBinding", "FaultySocket", "correct"]
 
-FAULTS: dict[str, Fault] = {fault.name: fault for fault in (*messages.FAULTS,)}
+FAULTS: dict[str, Fault] = {fault.name: fault for fault in (*messages.FAULTS, *sockets.FAULTS)}
 
 
 def correct() -> Binding:
