@@ -1,8 +1,10 @@
-"""``python -m matrix``: the catalogue as a readable list, like h2spec's.
+"""``python -m matrix``: the catalogue, and the compatibility table rendered from results.
 
 python -m matrix catalogue            every case: id, level, statement, source
 python -m matrix catalogue --ids      one case id per line
 python -m matrix catalogue --family delivery
+python -m matrix render matrix/results               the tables, from every result file there
+python -m matrix render matrix/results --check       exit 1 if the committed tables are stale
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 import textwrap
+from pathlib import Path
 
 from matrix.catalogue import CASES, FAMILIES
 
@@ -40,6 +43,50 @@ def catalogue(args: argparse.Namespace) -> int:
     return 0
 
 
+DEFAULT_OUT = "matrix"
+
+
+def render(args: argparse.Namespace) -> int:
+    """Write (or with --check, compare) COMPATIBILITY.md, compatibility.html and index.json."""
+    from matrix.render import load, render_all
+    from matrix.render.table import ResultsError
+
+    command = " ".join(
+        ["python -m matrix render", *args.results]
+        + (["--out", args.out] if args.out != DEFAULT_OUT else [])
+    )
+    try:
+        outputs = render_all(load(args.results), command)
+    except ResultsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    if args.check:
+        stale = [
+            str(out / name)
+            for name, content in outputs.items()
+            if not (out / name).is_file() or (out / name).read_text(encoding="utf-8") != content
+        ]
+        if stale:
+            print(
+                f"error: {', '.join(stale)} differ from what the results render to; "
+                f"regenerate with: {command}",
+                file=sys.stderr,
+            )
+            return 1
+        print(f"{', '.join(str(out / n) for n in outputs)} match the results")
+        return 0
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, content in outputs.items():
+            (out / name).write_text(content, encoding="utf-8")
+    except OSError as exc:
+        print(f"error: cannot write to {out}: {exc.strerror}", file=sys.stderr)
+        return 2
+    print(f"wrote {', '.join(str(out / n) for n in outputs)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m matrix", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -47,6 +94,22 @@ def main(argv: list[str] | None = None) -> int:
     listing.add_argument("--family", help="only this family")
     listing.add_argument("--ids", action="store_true", help="only the case ids, one per line")
     listing.set_defaults(run=catalogue)
+    tables = commands.add_parser(
+        "render",
+        help="merge result files into COMPATIBILITY.md, compatibility.html and index.json",
+    )
+    tables.add_argument(
+        "results", nargs="+", metavar="RESULTS", help="result files, or directories of them"
+    )
+    tables.add_argument(
+        "--out", default=DEFAULT_OUT, help=f"where to write the tables (default: {DEFAULT_OUT})"
+    )
+    tables.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if the files in --out differ from what the results render to",
+    )
+    tables.set_defaults(run=render)
     args = parser.parse_args(argv)
     return args.run(args)
 

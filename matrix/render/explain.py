@@ -1,0 +1,40 @@
+"""Why a case is not a plain pass, in one line, the same in every rendering."""
+
+from __future__ import annotations
+
+from conformance.results import Verdict
+from matrix.render.table import MEANINGS, NOT_RUN, Entry, Row, Source
+
+
+def reason(entry: Entry) -> str:
+    """The registry reason, the NON-STRICT reason, the failure message, or why it did not run."""
+    result = entry.result
+    if result is None:
+        return "not run: the results hold no run of this case"
+    if result.verdict in (Verdict.FAIL, Verdict.BROKEN) and result.failure is not None:
+        return result.failure.message or result.reason
+    if result.verdict == Verdict.PASS and result.reason:
+        return f"stale registry entry: {result.reason}"
+    return result.reason or MEANINGS[result.verdict.value]
+
+
+def coverage(source: Source) -> str:
+    run = source.run
+    return (
+        f"peer {run.peer}; transports {', '.join(run.transports)}; {len(run.cases)} results; "
+        f"started {run.started}; {run.duration_s:.0f} s"
+    )
+
+
+def grid_note(row: Row, transport: str) -> str:
+    if row.grid_status(transport) == NOT_RUN:
+        return (
+            f"not run: no result of this implementation covers {transport} (peer "
+            f"{', '.join(row.peer_modes)}; transports {', '.join(row.transports)}; inproc pairs "
+            "only run with peer self)"
+        )
+    return ""
+
+
+def replay_command(entry: Entry) -> str:
+    return f"python -m conformance replay {entry.source} --case {entry.id} --driver CMD"

@@ -1,0 +1,306 @@
+"""``python -m matrix render``: result files of several implementations, one table.
+
+The sample results are built directly from the catalogue (fast, and every
+verdict appears in them): a libzmq row with passes, NON-STRICT, KNOWN and
+INFORMATIONAL cases, and a driver row from two files (one per peer mode)
+with a FAIL that has a reproduction, an UNSUPPORTED pairing, a BROKEN case
+and a transport it does not run.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from conformance.results import CaseResult, Failure, RunResults, Verdict, fingerprint
+from matrix import CASES
+from matrix.__main__ import main
+from matrix.render import OUTPUTS, load, render_all
+from matrix.render.table import NOT_RUN
+
+COMMAND = "python -m matrix render results"
+FAILING = "delivery/REQ-REP/tcp"
+STARTED = "2026-11-29T12:00:00+00:00"
+REPRODUCTION = [
+    {
+        "side": "iut",
+        "request": {"op": "socket", "type": "REP"},
+        "answer": {"ok": True, "socket": "s1"},
+    },
+    {
+        "side": "iut",
+        "request": {"op": "bind", "socket": "s1", "endpoint": "tcp://127.0.0.1:*"},
+        "answer": {"ok": True, "endpoint": "tcp://127.0.0.1:5555"},
+    },
+    {
+        "side": "libzmq",
+        "request": {"op": "socket", "type": "REQ"},
+        "answer": {"ok": True, "socket": "s2"},
+    },
+    {
+        "side": "libzmq",
+        "request": {"op": "connect", "socket": "s2", "endpoint": "tcp://127.0.0.1:5555"},
+        "answer": {"ok": True},
+    },
+    {
+        "side": "libzmq",
+        "request": {"op": "send", "socket": "s2", "frames": ["", "AA=="], "timeout_ms": 2000},
+        "answer": {"ok": True},
+    },
+    {
+        "side": "iut",
+        "request": {"op": "recv", "socket": "s1", "timeout_ms": 2000},
+        "answer": {"ok": True, "frames": ["AA=="]},
+    },
+]
+HOSTILE = "frame 0 <script>alert(1)</script> | `x` *y* [z](w)"
+
+
+def run_of(implementation, version, peer, transports, verdict_of) -> RunResults:
+    run = RunResults(implementation, version, peer, transports, "0.1.0", STARTED, 12.5)
+    run.catalogue = fingerprint(CASES)
+    for case in CASES:
+        if case.transport not in transports:
+            continue
+        peerings = {"self": ["self"], "libzmq": ["iut-connects", "iut-binds"]}[peer]
+        for peering in peerings:
+            if peering != "self" and case.transport == "inproc":
+                continue
+            result = verdict_of(case, peering)
+            if result is not None:
+                run.cases.append(result)
+    return run
+
+
+def libzmq_verdict(case, peering) -> CaseResult:
+    verdict, reason = Verdict.PASS, ""
+    if case.family.name == "rejection-inproc":
+        verdict, reason = Verdict.NON_STRICT, "libzmq checks no socket types on inproc"
+    elif case.level.value == "INFORMATIONAL":
+        verdict, reason = Verdict.INFORMATIONAL, "auto ids are 5 bytes, 0x00 then a counter"
+    elif case.id == "fifo/DEALER-DEALER/ipc":
+        verdict, reason = Verdict.KNOWN, "ipc reorders under load (https://tracker.example/1)"
+    return CaseResult(case.id, peering, verdict, case.level.value, case.statement, 0.1, 100, reason)
+
+
+def driver_verdict(case, peering) -> CaseResult | None:
+    result = CaseResult(case.id, peering, Verdict.PASS, case.level.value, case.statement, 0.2, 100)
+    if case.id == FAILING and peering == "iut-binds":
+        result.verdict = Verdict.FAIL
+        result.failure = Failure(
+            message=f"REP (binder) received: {HOSTILE}",
+            expected="[b'', b'\\x00']",
+            observed="[b'\\x00']",
+            example="body=[b'', b'\\x00']\nfirst speaker='connector'",
+            reproduction=REPRODUCTION,
+            failing_step=6,
+        )
+    elif case.pairing.name == "ROUTER-ROUTER":
+        result.verdict, result.reason = (
+            Verdict.UNSUPPORTED,
+            "the implementation does not list ROUTER",
+        )
+    elif case.id == "fifo/DEALER-REP/ipc" and peering == "self":
+        result.verdict, result.reason = Verdict.BROKEN, "driver exited with status 6 on 'recv'"
+    elif case.id == "delivery/DEALER-ROUTER/tcp" and peering == "self":
+        return None  # deselected: the cell is partial
+    return result
+
+
+def write_samples(folder: Path) -> list[Path]:
+    """Three result files: a libzmq row, and a driver row in two peer modes (no inproc)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    runs = {
+        "libzmq.json": run_of(
+            "libzmq (pyzmq)", "libzmq 4.3.5", "self", ["tcp", "ipc", "inproc"], libzmq_verdict
+        ),
+        "example-self.json": run_of(
+            "drivers/example/driver", "example 1.0", "self", ["tcp", "ipc"], driver_verdict
+        ),
+        "example-libzmq.json": run_of(
+            "drivers/example/driver", "example 1.0", "libzmq", ["tcp", "ipc"], driver_verdict
+        ),
+    }
+    for name, run in runs.items():
+        run.write(folder / name)
+    return sorted(folder / name for name in runs)
+
+
+@pytest.fixture
+def samples(tmp_path) -> Path:
+    folder = tmp_path / "results"
+    write_samples(folder)
+    return folder
+
+
+def render(samples: Path, *args: str) -> tuple[int, Path]:
+    out = samples.parent / "out"
+    return main(["render", str(samples), "--out", str(out), *args]), out
+
+
+# -- what the tables say ------------------------------------------------------------
+
+
+def test_render_writes_the_three_files_and_check_accepts_them(samples, capsys):
+    status, out = render(samples)
+    assert status == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUTS)
+    assert render(samples, "--check")[0] == 0
+
+
+def test_check_names_a_stale_file_in_one_line_and_exits_1(samples, capsys):
+    _, out = render(samples)
+    (out / "COMPATIBILITY.md").write_text("edited by hand\n")
+    (out / "index.json").unlink()
+    capsys.readouterr()
+    assert render(samples, "--check")[0] == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "COMPATIBILITY.md" in err and "index.json" in err and "compatibility.html" not in err
+    assert "regenerate with: python -m matrix render" in err
+
+
+def test_output_depends_only_on_the_results(samples, tmp_path):
+    first = render_all(load([str(samples)]), COMMAND)
+    shuffled = sorted(samples.glob("*.json"), reverse=True)
+    again = render_all(load([str(p) for p in shuffled]), COMMAND)
+    assert first == again
+    assert "generated_by" in first["index.json"] and STARTED in first["compatibility.html"]
+
+
+def test_every_cell_of_every_grid_has_a_mark(samples):
+    table = load([str(samples)])
+    assert [row.name for row in table.rows] == [
+        "drivers/example/driver: example 1.0",
+        "libzmq (pyzmq): libzmq 4.3.5",
+    ]
+    markdown = render_all(table, COMMAND)["COMPATIBILITY.md"]
+    grid_rows = [
+        line
+        for line in markdown.splitlines()
+        if re.match(r"\| \*\*(REQ|REP|DEALER|ROUTER)\*\* →", line)
+    ]
+    assert len(grid_rows) == 2 * 3 * 4  # implementations x transports x connecting types
+    for line in grid_rows:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        assert len(cells) == 5 and all(cells), line
+
+
+def test_every_cell_that_is_not_a_plain_pass_is_explained(samples):
+    outputs = render_all(load([str(samples)]), COMMAND)
+    markdown = outputs["COMPATIBILITY.md"]
+    anchors = set(re.findall(r'<a id="([^"]+)"></a>', markdown))
+    links = re.findall(r"\]\(#([^)]+)\)", markdown)
+    assert links and set(links) <= anchors, set(links) - anchors
+    driver = markdown.split('## <a id="drivers-example-driver-example-1-0">')[1]
+    for expected in (
+        "**FAIL**",
+        "**unsupported**",
+        "**BROKEN**",
+        "driver exited with status 6",
+        "the implementation does not list ROUTER",
+        "not run (self), no result: delivery",
+        "not run: no result of this implementation covers inproc",
+    ):
+        assert expected in driver, expected
+    libzmq = markdown.split('## <a id="libzmq-pyzmq-libzmq-4-3-5">')[1]
+    for expected in ("libzmq checks no socket types on inproc", "tracker.example/1", "0x00 then"):
+        assert expected in libzmq, expected
+
+
+def test_a_failure_shows_expected_observed_example_and_reproduction(samples):
+    page = render_all(load([str(samples)]), COMMAND)["compatibility.html"]
+    anchor = "drivers-example-driver-example-1-0-tcp-req-rep"
+    assert f'href="#{anchor}"' in page
+    detail = page.split(f'id="{anchor}"')[1].split("</section>")[0]
+    for expected in (
+        "A multipart message arrives intact",  # the statement
+        "<dt>expected</dt><dd><code>[b&#x27;&#x27;, b&#x27;\\x00&#x27;]</code>",
+        "<dt>observed</dt>",
+        "first speaker=&#x27;connector&#x27;",
+        'class="failing">iut     recv s1 timeout_ms=2000 -&gt; ok [b&#x27;\\x00&#x27;]',
+        f"example-libzmq.json --case {FAILING}-iut-binds --driver CMD",
+    ):
+        assert expected in detail, expected
+
+
+def test_text_from_result_files_cannot_become_markup(samples):
+    outputs = render_all(load([str(samples)]), COMMAND)
+    assert "<script>" not in outputs["compatibility.html"]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in outputs["compatibility.html"]
+    line = next(x for x in outputs["COMPATIBILITY.md"].splitlines() if "alert(1)" in x)
+    assert not re.search(r"(?<!\\)<script", line) and "\\<script>" in line and "\\|" in line
+
+
+def test_the_index_lists_every_cell_with_its_cases(samples):
+    index = json.loads(render_all(load([str(samples)]), COMMAND)["index.json"])
+    assert index["format"] == "zmq-conformance-matrix"
+    driver, libzmq = index["implementations"]
+    assert driver["grids"]["tcp"]["REQ-REP"]["status"] == "FAIL"
+    assert driver["grids"]["inproc"]["REQ-REP"]["status"] == NOT_RUN
+    assert libzmq["grids"]["inproc"]["REQ-REQ"]["status"] == "NON-STRICT"
+    assert [r["peer"] for r in driver["results"]] == ["libzmq", "self"]
+    failing = [c for c in driver["grids"]["tcp"]["REQ-REP"]["cases"] if c["verdict"] == "FAIL"]
+    assert failing[0]["peering"] == "iut-binds" and "alert(1)" in failing[0]["reason"]
+
+
+# -- result files that cannot be merged: one line, exit 2 --------------------------------
+
+
+def edit(path: Path, change) -> None:
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda d: d.write_text("{"), "not JSON"),
+        (lambda d: d.write_text('{"format": "junit"}'), "not a zmq-conformance results file"),
+        (lambda d: edit(d, lambda j: j["cases"][0].update(verdict="GREAT")), "malformed results"),
+        (
+            lambda d: edit(d, lambda j: j["cases"][0].update(case="nope/REQ-REP/tcp")),
+            "not in this checkout's catalogue",
+        ),
+        (lambda d: edit(d, lambda j: j.update(suite_version="9.9")), "different suite versions"),
+        (lambda d: edit(d, lambda j: j.update(catalogue="0123456789ab")), "different catalogues"),
+        (
+            lambda d: edit(d, lambda j: j.update(peer="self")),
+            "both hold drivers/example/driver: example 1.0 with peer self",
+        ),
+    ],
+)
+def test_files_that_cannot_be_merged_are_one_line_and_exit_2(samples, capsys, damage, message):
+    damage(samples / "example-libzmq.json")
+    status, out = render(samples)
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and not out.exists()
+    assert message in err and len(err.splitlines()) == 1, err
+
+
+def test_a_missing_file_or_an_empty_directory_is_one_line_and_exit_2(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    for argument, message in (
+        (tmp_path / "nope.json", "cannot read"),
+        (tmp_path / "empty", "no result files"),
+    ):
+        assert main(["render", str(argument), "--out", str(tmp_path / "out")]) == 2
+        err = capsys.readouterr().err.strip()
+        assert message in err and len(err.splitlines()) == 1, err
+
+
+def test_the_catalogue_command_still_works(capsys):
+    assert main(["catalogue", "--ids"]) == 0
+    assert capsys.readouterr().out.split() == [case.id for case in CASES]
+
+
+def test_every_link_of_the_page_leads_to_an_element_of_the_page(samples):
+    page = render_all(load([str(samples)]), COMMAND)["compatibility.html"]
+    ids = set(re.findall(r'\bid="([^"]+)"', page))
+    links = set(re.findall(r'\bhref="#([^"]+)"', page))
+    assert len(links) > 2 * 3 * 16 and links <= ids, sorted(links - ids)[:5]
+    assert "http" not in re.sub(r"https://tracker\.example/1", "", page), "an external resource"
