@@ -199,7 +199,7 @@ def report_text(
         if not results_path:
             lines.append(f"{indent}           (run with --results RESULTS.json to keep it)")
     if location:
-        lines.append(f"{indent}raised at {location}; --tb=long shows the Python traceback")
+        lines.append(f"{indent}raised at {location}")
     return "\n".join(lines)
 
 

@@ -123,12 +123,13 @@ def _show(
     )
     config = item.config
     path, lineno = _location(excinfo, config)
-    text = report_text(
-        result, config.getoption("zmq_results", None), f"{path}:{lineno} ({excinfo.typename})"
-    )
+    style = config.getoption("tbstyle", "auto")
+    location = f"{path}:{lineno} ({excinfo.typename})"
+    if style == "auto":
+        location += "; --tb=long shows the Python traceback"
+    text = report_text(result, config.getoption("zmq_results", None), location)
     if detail:
         text += "\n" + detail
-    style = config.getoption("tbstyle", "auto")
     if style == "auto":
         report.longrepr = FailureReport(text, Crash(path, lineno, result.failure.message))
     elif style != "no" and hasattr(report.longrepr, "addsection"):

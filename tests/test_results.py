@@ -1,0 +1,250 @@
+"""Failure reports and the results file: what a binding maintainer gets from a failed run.
+
+For a FAIL, pytest's output and the results file must give the case id and
+its statement, expected and observed in one line each, the shrunk example
+as its generated values only, and the reproduction (the first protocol
+steps, and how to replay all of them), without a Python traceback unless
+one is asked for.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+import pytest
+
+from conformance.binding import ErrorCode, ZmqError
+from conformance.failures import expectation, failing_step, report_text, shrunk_example
+from conformance.results import (
+    CaseResult,
+    Failure,
+    ResultsError,
+    RunResults,
+    Verdict,
+    fingerprint,
+)
+from matrix import CASES
+from tests.suite_runner import ROOT, run_suite
+
+FIXTURES = {"network", "case", "peering"}
+NOTES = """\
+Failing test case: test_message_and_answer_arrive_intact(
+    network=<network self: libzmq (pyzmq) / libzmq (pyzmq)>,
+    case=<case delivery/REQ-REP/tcp>,
+    data=data(...),
+    body=[b''],  # or any other generated value
+    answer=[b'', b'\\x00'],
+    bodies=[[b''],
+     [b'\\x00']],
+)
+Draw 1 (first speaker): 'connector'
+Draw 2: 3
+Explanation:
+    These lines were always and only run by failing test cases:
+        /work/main/conformance/assertions.py:23
+
+You can reproduce this test case by temporarily adding @reproduce_failure('6.1', b'AA==')"""
+
+
+def test_the_shrunk_example_is_the_generated_values_only():
+    assert shrunk_example([NOTES], FIXTURES).splitlines() == [
+        "body=[b''] (any value)",
+        "answer=[b'', b'\\x00']",
+        "bodies=[[b''], [b'\\x00']]",
+        "first speaker='connector'",
+        "draw=3",
+    ]
+
+
+def test_the_shrunk_example_of_an_older_hypothesis_and_of_no_hypothesis():
+    older = "Falsifying example: test_x(\n    network=<n>,\n    hops=[b'a'],\n)"
+    assert shrunk_example([older], FIXTURES) == "hops=[b'a']"
+    assert shrunk_example([], FIXTURES) == ""
+
+
+def raised(exc: BaseException) -> pytest.ExceptionInfo:
+    with pytest.raises(type(exc)) as info:
+        raise exc
+    return info
+
+
+@pytest.mark.parametrize(
+    ("exc", "expected", "observed"),
+    [
+        (
+            AssertionError("REQ received: frame 0 differs\n  expected: [b'']\n  observed: [b'?']"),
+            "[b'']",
+            "[b'?']",
+        ),
+        (
+            AssertionError("expected EFSM, got EAGAIN: Resource unavailable"),
+            "EFSM",
+            "EAGAIN: Resource unavailable",
+        ),
+        (
+            AssertionError("expected EFSM, but the call succeeded and returned None"),
+            "EFSM",
+            "the call succeeded and returned None",
+        ),
+        (
+            AssertionError("REP (binder): nothing arrived within 2000 ms"),
+            "a message",
+            "nothing arrived within 2000 ms",
+        ),
+        (
+            ZmqError(ErrorCode.EHOSTUNREACH, "no route"),
+            "the operation succeeds",
+            "EHOSTUNREACH: no route",
+        ),
+        (AssertionError("the invalid REQ peer received [b'x']\nassert 1 == 0"), "", ""),
+    ],
+)
+def test_expected_and_observed_are_one_line_each(exc, expected, observed):
+    info = raised(exc)
+    assert expectation(str(info.value).splitlines(), info) == (expected, observed)
+
+
+def step(op: str, answer=None, **request) -> dict:
+    return {"side": "iut", "request": {"op": op, **request}, "answer": answer or {"ok": True}}
+
+
+def test_the_failing_step_is_the_last_before_the_cleanup():
+    steps = [
+        step("socket", type="REQ"),
+        step("recv", socket="s1", timeout_ms=5),
+        step("close", socket="s1"),
+    ]
+    assert failing_step(steps) == 2
+    assert failing_step([step("close", socket="s1")]) == 0
+
+
+def test_a_long_reproduction_shows_its_start_and_the_steps_to_the_failure():
+    steps = [step("socket", type="DEALER")] + [
+        step("send", socket="s1", frames=[f"{n:04d}"], timeout_ms=2000) for n in range(30)
+    ]
+    steps.append(step("close", socket="s1"))
+    result = CaseResult(
+        "fifo/DEALER-DEALER/tcp",
+        "iut-connects",
+        Verdict.FAIL,
+        statement="Between two peers, a sequence of messages arrives in order.",
+        failure=Failure("out of order", "[b'a']", "[b'b']", "bodies=[[b'a']]", steps, 31),
+    )
+    text = report_text(result, "out.json", "conformance/test_delivery.py:9 (AssertionError)")
+    lines = text.splitlines()
+    assert lines[0] == "fifo/DEALER-DEALER/tcp-iut-connects: FAIL (MUST)"
+    assert "  expected:  [b'a']" in lines and "  observed:  [b'b']" in lines
+    assert "  example:   bodies=[[b'a']]" in lines
+    assert any(line.startswith("  >  31 iut") for line in lines)
+    assert "       ..." in lines and "        (1 more steps close the sockets)" in lines
+    assert sum(1 for line in lines if re.match(r"  [ >] +\d+ iut", line)) == 12
+    assert (
+        "python -m conformance replay out.json --case fifo/DEALER-DEALER/tcp-iut-connects" in text
+    )
+
+
+# -- the results file -----------------------------------------------------------------
+
+
+def sample_run() -> RunResults:
+    run = RunResults("impl", "1.0", "libzmq", ["tcp"], "0.1.0", "2026-01-01T00:00:00+00:00")
+    run.catalogue = fingerprint(CASES)
+    failure = Failure("lost", "a message", "nothing", "body=[b'']", [step("socket", type="REQ")], 1)
+    run.record(CaseResult("delivery/REQ-REP/tcp", "iut-binds", Verdict.FAIL, failure=failure))
+    run.record(CaseResult("delivery/REQ-REP/tcp", "iut-binds", Verdict.PASS))  # the worse stays
+    run.record(CaseResult("delivery/REQ-REP/tcp", "iut-connects", Verdict.KNOWN, reason="tracked"))
+    return run
+
+
+def test_a_results_file_reads_back_as_written(tmp_path):
+    path = tmp_path / "results.json"
+    run = sample_run()
+    run.write(path)
+    again = RunResults.load(path)
+    assert again == run
+    assert [c.verdict for c in again.cases] == [Verdict.FAIL, Verdict.KNOWN]  # sorted by id
+    assert again.cases[0].failure.failing_step == 1
+
+
+def test_a_newer_writers_extra_failure_fields_are_ignored(tmp_path):
+    data = sample_run().to_json()
+    data["cases"][0]["failure"]["screenshot"] = "later"
+    assert RunResults.from_json(data).cases[0].failure.message == "lost"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["cases"][0].update(peering="nearby"), "bad peering 'nearby'"),
+        (lambda d: d["cases"][0].update(case="delivery"), "bad case id"),
+        (
+            lambda d: d["cases"][0]["failure"].update(reproduction="steps"),
+            "reproduction must be a list",
+        ),
+        (lambda d: d.pop("implementation"), "malformed results"),
+    ],
+)
+def test_a_malformed_results_file_is_one_clear_error(change, message):
+    data = sample_run().to_json()
+    change(data)
+    with pytest.raises(ResultsError, match=re.escape(message)):
+        RunResults.from_json(data, "r.json")
+
+
+def test_the_catalogue_fingerprint_changes_with_the_catalogue():
+    assert fingerprint(CASES) == fingerprint(reversed(CASES))
+    assert fingerprint(CASES) != fingerprint(CASES[1:])
+
+
+# -- a failed run, as a maintainer sees it -----------------------------------------------
+
+FAULTY = ["--binding", "tests.faults:swap_first_two_frames", "--hypothesis-profile", "ci"]
+CASE = "delivery/REQ-REP/tcp"
+
+
+def test_a_failure_reads_as_a_report_not_a_traceback(tmp_path):
+    results = tmp_path / "results.json"
+    run = run_suite(*FAULTY, "-k", CASE, "--results", str(results))
+    assert run.returncode == 1, run.output
+    report = run.output.split("_ test_message_and_answer_arrive_intact")[1].split("=====")[0]
+    for expected in (
+        f"{CASE}-self: FAIL (MUST)",
+        "  statement: A multipart message arrives intact",
+        "  failure:   ",
+        "  expected:  [",
+        "  observed:  [",
+        "  example:   body=",
+        "  reproduction: ",
+        f"  replay:    python -m conformance replay {results} --case {CASE}-self",
+        "--tb=long shows the Python traceback",
+    ):
+        assert expected in report, f"{expected!r} not in\n{report}"
+    for noise in ("Traceback", "def ", "network=", "reproduce_failure", "\nE "):
+        assert noise not in report, f"{noise!r} in\n{report}"
+    failure = RunResults.load(results).cases[0].failure
+    assert f"  expected:  {failure.expected}\n" in report
+    assert f"  observed:  {failure.observed}\n" in report
+    assert "network" not in failure.example and "first speaker=" in failure.example
+    assert failure.reproduction[failure.failing_step - 1]["request"]["op"] == "recv"
+
+
+def test_an_explicit_traceback_style_keeps_the_traceback_and_adds_the_report():
+    run = run_suite(*FAULTY, "-k", CASE, "--tb=short")
+    assert run.returncode == 1, run.output
+    assert "zmq-conformance failure report" in run.output
+    assert "AssertionError" in run.output and f"{CASE}-self: FAIL (MUST)" in run.output
+
+
+def test_a_driver_that_breaks_leaves_a_reproduction_ending_where_it_broke(tmp_path):
+    results = tmp_path / "results.json"
+    driver = f"{sys.executable} {ROOT / 'tests' / 'drivers' / 'misbehaving.py'} exit-on-send"
+    run = run_suite("--driver", driver, "--peer", "self", "-k", CASE, "--results", str(results))
+    assert run.returncode == 1, run.output
+    case = RunResults.load(results).cases[0]
+    assert case.verdict == Verdict.BROKEN
+    broke = case.failure.reproduction[case.failure.failing_step - 1]
+    assert broke["request"]["op"] == "send" and "exited with status 5" in broke["answer"]["broken"]
+    assert "the implementation broke" in case.failure.message
+    assert json.loads(results.read_text())["catalogue"] == fingerprint(CASES)
