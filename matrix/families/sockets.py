@@ -395,4 +395,4 @@ DISTRIBUTION = (
 )
 """How work is spread over several peers and gathered from them."""
 
-FAMILIES = (*IDENTITY,)
+FAMILIES = (*IDENTITY, *STATE_MACHINE)

@@ -149,6 +149,99 @@ class RepReusingFirstEnvelope(RepOnRouter):
         return self.first
 
 
+# -- the REQ/REP state machine and its errors -----------------------------------------
+
+
+class ReqSilentlyRelaxed(FaultySocket):
+    """A REQ that lets a second request go out before the reply, as if REQ_RELAXED were set."""
+
+    def __init__(self, inner, type):
+        super().__init__(inner, type)
+        inner.set("REQ_RELAXED", True)
+
+    def set(self, option, value):
+        if option != "REQ_RELAXED":
+            super().set(option, value)
+
+
+class ReqRelaxedIgnored(IgnoresOption):
+    """REQ_RELAXED is accepted and ignored: a second request is still refused with EFSM."""
+
+    ignored = "REQ_RELAXED"
+
+
+class ReqCorrelateIgnored(IgnoresOption):
+    """REQ_CORRELATE is accepted and ignored: a late reply to an old request gets through."""
+
+    ignored = "REQ_CORRELATE"
+
+
+class RepSendFirstSwallowed(FaultySocket):
+    """A REP's reply sent before any request is silently dropped instead of refused."""
+
+    def send(self, frames, timeout_ms):
+        try:
+            super().send(frames, timeout_ms)
+        except ZmqError as exc:
+            if exc.code != ErrorCode.EFSM:
+                raise
+
+
+class RepForgettingAnUnansweredRequest(RepOnRouter):
+    """A REP that, asked to receive while it owes a reply, drops it and serves the next request."""
+
+    def recv(self, timeout_ms):
+        self.envelope = None
+        return super().recv(timeout_ms)
+
+
+class MandatoryFailureReportedAsSuccess(FaultySocket):
+    """A ROUTER_MANDATORY ROUTER that reports success for a message to an unknown id."""
+
+    def send(self, frames, timeout_ms):
+        try:
+            super().send(frames, timeout_ms)
+        except ZmqError as exc:
+            if exc.code != ErrorCode.EHOSTUNREACH:
+                raise
+
+
+class UnroutableToLastPeer(FaultySocket):
+    """A ROUTER without ROUTER_MANDATORY sends a message for an unknown id to its newest peer."""
+
+    def __init__(self, inner, type):
+        super().__init__(inner, type)
+        self.mandatory = False
+        self.known: list[bytes] = []
+
+    def set(self, option, value):
+        if option == "ROUTER_MANDATORY":
+            self.mandatory = bool(value)
+        super().set(option, value)
+
+    def recv(self, timeout_ms):
+        frames = super().recv(timeout_ms)
+        if frames[0] not in self.known:
+            self.known.append(frames[0])
+        return frames
+
+    def send(self, frames, timeout_ms):
+        if not self.mandatory and self.known and frames[0] not in self.known:
+            frames = [self.known[-1], *frames[1:]]
+        super().send(frames, timeout_ms)
+
+
+class WouldBlockReportedAsSuccess(FaultySocket):
+    """A non-blocking send that could not queue its message reports success (and drops it)."""
+
+    def send(self, frames, timeout_ms):
+        try:
+            super().send(frames, timeout_ms)
+        except ZmqError as exc:
+            if exc.code != ErrorCode.EAGAIN or timeout_ms > 0:
+                raise
+
+
 FAULTS = (
     Fault(
         "routing_id_ignored",
@@ -173,4 +266,29 @@ FAULTS = (
         ("ROUTER",),
     ),
     Fault("rep_reusing_first_envelope", RepReusingFirstEnvelope, ("reply-routing",), ("REP",)),
+    Fault("req_silently_relaxed", ReqSilentlyRelaxed, ("req-efsm",), ("REQ",)),
+    Fault("req_relaxed_ignored", ReqRelaxedIgnored, ("req-relaxed",), ("REQ",)),
+    Fault("req_correlate_ignored", ReqCorrelateIgnored, ("req-correlate",), ("REQ",)),
+    Fault("rep_send_first_swallowed", RepSendFirstSwallowed, ("rep-efsm",), ("REP",)),
+    Fault(
+        "rep_forgetting_an_unanswered_request",
+        RepForgettingAnUnansweredRequest,
+        ("rep-efsm",),
+        ("REP",),
+    ),
+    Fault(
+        "mandatory_failure_reported_as_success",
+        MandatoryFailureReportedAsSuccess,
+        ("router-mandatory",),
+        ("ROUTER",),
+    ),
+    Fault(
+        "unroutable_to_last_peer", UnroutableToLastPeer, ("router-unroutable-drop",), ("ROUTER",)
+    ),
+    Fault(
+        "would_block_reported_as_success",
+        WouldBlockReportedAsSuccess,
+        ("no-peer-eagain",),
+        ("REQ", "DEALER"),
+    ),
 )
