@@ -97,6 +97,19 @@ class ResultsReporter:
             for line in stale:
                 terminalreporter.write_line(line)
         path = self.config.option.zmq_results
+        failed = sorted(
+            (c for c in cases if c.verdict.fails_the_run and c.failure is not None),
+            key=lambda c: c.id,
+        )
+        if failed:
+            where = path or "RESULTS.json"
+            terminalreporter.write_sep("-", "FAIL and BROKEN")
+            for case in failed:
+                terminalreporter.write_line(f"{case.id}: {case.failure.message}")
+            terminalreporter.write_line(
+                ("" if path else f"rerun with --results {where}, then ")
+                + f"replay one: python -m conformance replay {where} --case ID [--driver CMD]"
+            )
         if path:
             terminalreporter.write_line(f"zmq-conformance: results written to {path}")
 
