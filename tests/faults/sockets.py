@@ -242,6 +242,89 @@ class WouldBlockReportedAsSuccess(FaultySocket):
                 raise
 
 
+# -- queues and high-water marks -------------------------------------------------------
+
+
+class DealerDroppingAtHwm(FaultySocket):
+    """A DEALER at its high-water mark drops a message instead of refusing it, as a ROUTER does."""
+
+    def send(self, frames, timeout_ms):
+        try:
+            super().send(frames, timeout_ms)
+        except ZmqError as exc:
+            if exc.code != ErrorCode.EAGAIN:
+                raise
+
+
+class MandatoryFullQueueReportedAsSuccess(FaultySocket):
+    """A ROUTER_MANDATORY ROUTER reports success for a message its full queue cannot take."""
+
+    def __init__(self, inner, type):
+        super().__init__(inner, type)
+        self.mandatory = False
+
+    def set(self, option, value):
+        if option == "ROUTER_MANDATORY":
+            self.mandatory = bool(value)
+        super().set(option, value)
+
+    def send(self, frames, timeout_ms):
+        try:
+            super().send(frames, timeout_ms)
+        except ZmqError as exc:
+            if exc.code != ErrorCode.EAGAIN or not self.mandatory:
+                raise
+
+
+class RouterBlockingAtHwm(FaultySocket):
+    """A ROUTER that waits for room in a full queue (then fails) instead of dropping.
+
+    Underneath, ROUTER_MANDATORY is always on; what the application asked
+    for only decides whether an unknown id is an error or a silent drop.
+    """
+
+    def __init__(self, inner, type):
+        super().__init__(inner, type)
+        inner.set("ROUTER_MANDATORY", True)
+        self.mandatory = False
+
+    def set(self, option, value):
+        if option == "ROUTER_MANDATORY":
+            self.mandatory = bool(value)
+        else:
+            super().set(option, value)
+
+    def send(self, frames, timeout_ms):
+        try:
+            super().send(frames, timeout_ms)
+        except ZmqError as exc:
+            if exc.code != ErrorCode.EHOSTUNREACH or self.mandatory:
+                raise
+
+
+class RepBlockingAtHwm(RepOnRouter):
+    """A REP that waits for room in its client's full queue (then fails) instead of dropping."""
+
+    def __init__(self, inner, type):
+        super().__init__(inner, type)
+        inner.set("ROUTER_MANDATORY", True)
+
+    def send(self, frames, timeout_ms):
+        envelope = self.envelope
+        try:
+            super().send(frames, timeout_ms)
+        except ZmqError as exc:
+            if exc.code == ErrorCode.EAGAIN:
+                self.envelope = envelope  # the reply is still owed
+            raise
+
+
+class ImmediateIgnored(IgnoresOption):
+    """IMMEDIATE is accepted and ignored: messages queue to connections not yet made."""
+
+    ignored = "IMMEDIATE"
+
+
 FAULTS = (
     Fault(
         "routing_id_ignored",
@@ -291,4 +374,14 @@ FAULTS = (
         ("no-peer-eagain",),
         ("REQ", "DEALER"),
     ),
+    Fault("dealer_dropping_at_hwm", DealerDroppingAtHwm, ("dealer-hwm",), ("DEALER",)),
+    Fault(
+        "mandatory_full_queue_reported_as_success",
+        MandatoryFullQueueReportedAsSuccess,
+        ("router-mandatory-hwm",),
+        ("ROUTER",),
+    ),
+    Fault("router_blocking_at_hwm", RouterBlockingAtHwm, ("router-hwm-drop",), ("ROUTER",)),
+    Fault("rep_blocking_at_hwm", RepBlockingAtHwm, ("rep-never-blocks",), ("REP",)),
+    Fault("immediate_ignored", ImmediateIgnored, ("immediate",), ("REQ", "DEALER")),
 )
