@@ -212,7 +212,15 @@ def _failure_from_json(data: dict[str, Any]) -> Failure:
     """Known fields only, so that a newer writer's additions do not break this reader."""
     known = {f.name for f in fields(Failure)}
     failure = Failure(**{k: v for k, v in data.items() if k in known})
-    if not isinstance(failure.reproduction, list):
-        raise ValueError("a failure's reproduction must be a list of steps")
+    steps = failure.reproduction
+    if not isinstance(steps, list) or not all(
+        isinstance(step, dict)
+        and isinstance(step.get("request"), dict)
+        and isinstance(step.get("answer"), dict)
+        for step in steps
+    ):
+        raise ValueError("a failure's reproduction must be a list of steps with request and answer")
     failure.failing_step = int(failure.failing_step)
+    if not 0 <= failure.failing_step <= len(steps):
+        raise ValueError(f"failing step {failure.failing_step} of {len(steps)} steps")
     return failure

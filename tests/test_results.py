@@ -183,6 +183,8 @@ def test_a_newer_writers_extra_failure_fields_are_ignored(tmp_path):
             lambda d: d["cases"][0]["failure"].update(reproduction="steps"),
             "reproduction must be a list",
         ),
+        (lambda d: d["cases"][0]["failure"].update(reproduction=[1]), "steps with request"),
+        (lambda d: d["cases"][0]["failure"].update(failing_step=7), "failing step 7 of 1"),
         (lambda d: d.pop("implementation"), "malformed results"),
     ],
 )
