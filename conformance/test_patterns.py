@@ -300,7 +300,7 @@ class LoadBalancingRun:
 
 
 @pytest.mark.zmq_family("lb-broker")
-@fewer_examples(5)
+@fewer_examples(3)
 @given(
     workers=st.integers(min_value=1, max_value=3),
     clients=st.integers(min_value=1, max_value=3),
@@ -396,7 +396,7 @@ class OverflowRun:
 
 
 @pytest.mark.zmq_family("peering")
-@fewer_examples(10)
+@fewer_examples(5)
 @given(
     local=st.integers(min_value=1, max_value=2),
     cloud=st.tuples(st.integers(min_value=0, max_value=2), st.integers(min_value=1, max_value=2)),
