@@ -395,4 +395,4 @@ DISTRIBUTION = (
 )
 """How work is spread over several peers and gathered from them."""
 
-FAMILIES = (*IDENTITY, *STATE_MACHINE, *QUEUEING)
+FAMILIES = (*IDENTITY, *STATE_MACHINE, *QUEUEING, *DISTRIBUTION)

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import time
 
+import zmq
+
 from conformance.binding import ErrorCode, OptionValue, ZmqError
+from conformance.bindings.pyzmq import PyzmqSocket
 from tests.faults.harness import Fault, FaultySocket
 
 
@@ -325,6 +328,104 @@ class ImmediateIgnored(IgnoresOption):
     ignored = "IMMEDIATE"
 
 
+# -- distribution and order ----------------------------------------------------------
+
+
+class OnlyFirstConnectHonoured(FaultySocket):
+    """Every connect() after the first returns success and does nothing."""
+
+    def __init__(self, inner, type):
+        super().__init__(inner, type)
+        self.connected = False
+
+    def connect(self, endpoint):
+        if not self.connected:
+            self.connected = True
+            super().connect(endpoint)
+
+
+class DealerOnePipePerConnection(FaultySocket):
+    """A DEALER emulated on one libzmq DEALER per connect(), so the fault can choose the peer.
+
+    Options are replayed on each new one; binds stay on the first.  It
+    receives from all of them; subclasses choose where a message goes.
+    """
+
+    def __init__(self, inner, type):
+        super().__init__(inner, type)
+        self.pipes: list[PyzmqSocket] = []
+        self.options: list[tuple[str, OptionValue]] = []
+        self.sent = 0
+
+    def set(self, option, value):
+        self.options.append((option, value))
+        for sock in (self.inner, *self.pipes):
+            sock.set(option, value)
+
+    def connect(self, endpoint):
+        sock = PyzmqSocket(self.inner._sock.context.socket(zmq.DEALER), "DEALER")
+        sock._sock.setsockopt(zmq.LINGER, 0)
+        for option, value in self.options:
+            sock.set(option, value)
+        sock.connect(endpoint)
+        self.pipes.append(sock)
+
+    def choose(self) -> PyzmqSocket:
+        raise NotImplementedError
+
+    def send(self, frames, timeout_ms):
+        pipe = self.choose() if self.pipes else self.inner
+        pipe.send(frames, timeout_ms)
+        self.sent += 1
+
+    def recv(self, timeout_ms):
+        poller = zmq.Poller()
+        socks = {sock._sock: sock for sock in (self.inner, *self.pipes)}
+        for raw in socks:
+            poller.register(raw, zmq.POLLIN)
+        ready = poller.poll(timeout_ms)
+        if not ready:
+            raise ZmqError(ErrorCode.EAGAIN, "nothing to receive")
+        return socks[ready[0][0]].recv(0)
+
+    def close(self):
+        for sock in self.pipes:
+            sock.close()
+        super().close()
+
+
+class DealerAlwaysSamePeer(DealerOnePipePerConnection):
+    """A DEALER that sends every message to the peer it connected to first."""
+
+    def choose(self):
+        return self.pipes[0]
+
+
+class DealerWaitingForItsTurn(DealerOnePipePerConnection):
+    """A DEALER with a strict rotation: it waits for a full peer instead of skipping it."""
+
+    def choose(self):
+        return self.pipes[self.sent % len(self.pipes)]
+
+
+class NewestFirst(FaultySocket):
+    """Messages waiting together are handed over newest first (a stack, not a queue)."""
+
+    def __init__(self, inner, type):
+        super().__init__(inner, type)
+        self.waiting: list = []
+
+    def recv(self, timeout_ms):
+        if not self.waiting:
+            self.waiting.append(super().recv(timeout_ms))
+            while True:
+                try:
+                    self.waiting.append(super().recv(0))
+                except ZmqError:
+                    break
+        return self.waiting.pop()
+
+
 FAULTS = (
     Fault(
         "routing_id_ignored",
@@ -384,4 +485,23 @@ FAULTS = (
     Fault("router_blocking_at_hwm", RouterBlockingAtHwm, ("router-hwm-drop",), ("ROUTER",)),
     Fault("rep_blocking_at_hwm", RepBlockingAtHwm, ("rep-never-blocks",), ("REP",)),
     Fault("immediate_ignored", ImmediateIgnored, ("immediate",), ("REQ", "DEALER")),
+    Fault(
+        "only_first_connect_honoured",
+        OnlyFirstConnectHonoured,
+        ("round-robin",),
+        ("REQ", "DEALER", "ROUTER"),
+    ),
+    Fault(
+        "dealer_always_same_peer",
+        DealerAlwaysSamePeer,
+        ("round-robin", "dealer-skips-full-pipe"),
+        ("DEALER",),
+    ),
+    Fault(
+        "dealer_waiting_for_its_turn",
+        DealerWaitingForItsTurn,
+        ("dealer-skips-full-pipe",),
+        ("DEALER",),
+    ),
+    Fault("newest_first", NewestFirst, ("fair-queue",), ("DEALER", "ROUTER")),
 )
