@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from xml.etree import ElementTree
 
 import pytest
 
@@ -207,8 +208,8 @@ CASE = "delivery/REQ-REP/tcp"
 
 
 def test_a_failure_reads_as_a_report_not_a_traceback(tmp_path):
-    results = tmp_path / "results.json"
-    run = run_suite(*FAULTY, "-k", CASE, "--results", str(results))
+    results, junit = tmp_path / "results.json", tmp_path / "junit.xml"
+    run = run_suite(*FAULTY, "-k", CASE, "--results", str(results), "--junitxml", str(junit))
     assert run.returncode == 1, run.output
     report = run.output.split("_ test_message_and_answer_arrive_intact")[1].split("=====")[0]
     for expected in (
@@ -230,6 +231,9 @@ def test_a_failure_reads_as_a_report_not_a_traceback(tmp_path):
     assert f"  observed:  {failure.observed}\n" in report
     assert "network" not in failure.example and "first speaker=" in failure.example
     assert failure.reproduction[failure.failing_step - 1]["request"]["op"] == "recv"
+    junit_failure = ElementTree.parse(junit).find(".//failure")
+    assert junit_failure.get("message") == failure.message
+    assert junit_failure.text.startswith(f"{CASE}-self: FAIL (MUST)\n  statement: ")
 
 
 def test_an_explicit_traceback_style_keeps_the_traceback_and_adds_the_report():
