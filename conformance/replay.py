@@ -68,15 +68,8 @@ class Outcome:
     answer: dict[str, Any] = field(default_factory=dict)
     status: str = NOT_RUN
     note: str = ""
-
-    @property
-    def recorded_shown(self) -> str:
-        """The recorded answer, its made-up addresses translated to this run's."""
-        return (
-            self.note.removeprefix("recorded: ")
-            if self.note.startswith("recorded: ")
-            else (describe_answer(self.recorded))
-        )
+    recorded_shown: str = ""
+    """Where the step differs: the recorded answer, its made-up addresses translated."""
 
 
 @dataclass
@@ -190,6 +183,7 @@ class Replay:
             for held in self.held.values():
                 for outcome, frames in held:
                     outcome.status = DIFFERS
+                    outcome.recorded_shown = describe_answer(outcome.recorded)
                     outcome.note = (
                         f"received {describe_frames(frames)} here; the recording never did"
                     )
@@ -217,6 +211,7 @@ class Replay:
             self._judge_recv(outcome)
         else:
             outcome.status = SAME if _same(recorded, outcome.answer) else DIFFERS
+            outcome.recorded_shown = describe_answer(recorded)
 
     def _is_patient(self, outcome: Outcome) -> bool:
         """A receive that must wait as long as the suite would: it got something, or it failed."""
@@ -295,7 +290,8 @@ class Replay:
     def _judge_recv(self, outcome: Outcome) -> None:
         recorded, answer = outcome.recorded, outcome.answer
         handle = outcome.request["socket"]
-        if not recorded["ok"] and answer.get("ok") and not self._is_patient(outcome):
+        timing = recorded.get("error") == "EAGAIN" and not self._is_patient(outcome)
+        if timing and answer.get("ok"):
             outcome.status = EARLY
             self.held.setdefault(handle, []).append((outcome, decode_frames(answer["frames"])))
             return
@@ -305,12 +301,10 @@ class Replay:
             self._learn(before, now, self.types.get(handle) == "ROUTER")
             before = self._translate(before, handle)
             outcome.status = SAME if before == now else DIFFERS
-            if outcome.status == DIFFERS:
-                outcome.note = f"recorded: ok {describe_frames(before)}"
+            outcome.recorded_shown = f"ok {describe_frames(before)}"
             return
         outcome.status = SAME if _same(recorded, answer) else DIFFERS
-        if outcome.status == DIFFERS:
-            outcome.note = f"recorded: {describe_answer(recorded)}"
+        outcome.recorded_shown = describe_answer(recorded)
 
     def _learn(self, before: Frames, now: Frames, router: bool) -> None:
         """Made-up addresses (auto routing ids, request ids) of the recording and of now.
@@ -389,6 +383,8 @@ def render(result: ReplayResult) -> str:
             f"{mark}{outcome.number:>4} {outcome.side:<7} {describe_request(outcome.request)}"
             f" -> {answer}"
         )
+        if outcome.status == DIFFERS and outcome.recorded_shown:
+            lines.append(f"{'':14}recorded: {outcome.recorded_shown}")
         if outcome.note:
             lines.append(f"{'':14}{outcome.note}")
     lines.append(verdict_line(result))

@@ -159,6 +159,16 @@ def test_a_message_found_early_by_a_poll_is_timing_not_a_difference(libzmq):
     assert result.reproduced
 
 
+def test_a_message_where_the_recording_had_an_error_is_a_difference_not_timing(libzmq):
+    failure = record(libzmq, ("DEALER", "DEALER"), "inproc", [[b"1"], [b"2"]])
+    steps = failure.reproduction
+    recv = next(i for i, s in enumerate(steps) if s["request"]["op"] == "recv")
+    steps[recv] = {**steps[recv], "request": {**steps[recv]["request"], "timeout_ms": 0}}
+    steps[recv]["answer"] = {"ok": False, "error": "EFSM"}
+    outcome = replay(failure, libzmq, libzmq).outcomes[recv]
+    assert outcome.status == DIFFERS and outcome.recorded_shown == "EFSM"
+
+
 def test_a_poll_that_finds_a_message_the_recording_never_got_differs(libzmq):
     failure = record(libzmq, ("DEALER", "DEALER"), "inproc", [[b"1"], [b"2"]])
     steps = failure.reproduction
