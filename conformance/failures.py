@@ -98,12 +98,15 @@ def shrunk_example(notes: Sequence[str], fixtures: set[str]) -> str:
 
     Fixtures (the network, the case) and the ``data`` object are left out:
     they are the same for every example.  A value Hypothesis found does not
-    matter is marked ``(any value)``; labelled draws keep their label.
+    matter is marked ``(any value)``; labelled draws keep their label.  A
+    state machine's example is its steps (``state.rule(...)``), one per line.
     """
     lines = "\n".join(notes).splitlines()
     start = next((i for i, line in enumerate(lines) if line.startswith(_EXAMPLE_HEADERS)), None)
     if start is None:
         return ""
+    if lines[start].rstrip().endswith("<state machine>"):
+        return "\n".join(_machine_steps(lines[start + 1 :]))
     arguments: list[tuple[str, list[str]]] = []
     index = start + 1
     if not lines[start].rstrip().endswith("()"):
@@ -130,6 +133,16 @@ def shrunk_example(notes: Sequence[str], fixtures: set[str]) -> str:
             label = match.group("label") or "draw"
             shown.append(f"{label}={match.group('value').strip()}")
     return "\n".join(shown)
+
+
+def _machine_steps(lines: Sequence[str]) -> list[str]:
+    """A state machine's example: its steps as Hypothesis prints them, up to the teardown."""
+    steps = []
+    for line in lines:
+        if not line.strip() or line.strip() == "state.teardown()":
+            break
+        steps.append(line.rstrip())
+    return steps
 
 
 def one_line_example(example: str) -> str:

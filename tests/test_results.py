@@ -65,6 +65,17 @@ def test_the_shrunk_example_of_an_older_hypothesis_and_of_no_hypothesis():
     assert shrunk_example([], FIXTURES) == ""
 
 
+def test_the_shrunk_example_of_a_state_machine_is_its_steps():
+    notes = [
+        "Failing test case: <state machine>",
+        "state = Sockets()",
+        "state.send(body=[b''])",
+        "state.teardown()",
+        "\nYou can reproduce this test case by temporarily adding @reproduce_failure(...)",
+    ]
+    assert shrunk_example(notes, FIXTURES) == "state = Sockets()\nstate.send(body=[b''])"
+
+
 def raised(exc: BaseException) -> pytest.ExceptionInfo:
     with pytest.raises(type(exc)) as info:
         raise exc
