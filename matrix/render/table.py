@@ -21,7 +21,14 @@ from pathlib import Path
 
 from conformance.binding import SOCKET_TYPES, TRANSPORTS
 from conformance.network import peerings
-from conformance.results import PEERINGS, CaseResult, ResultsError, RunResults, Verdict
+from conformance.results import (
+    PEERINGS,
+    CaseResult,
+    ResultsError,
+    RunResults,
+    Verdict,
+    fingerprint,
+)
 from matrix.catalogue import CASES
 from matrix.model import Case
 
@@ -266,9 +273,12 @@ def _check_compatible(sources: list[Source]) -> None:
             )
         ours, theirs = first.run.catalogue, source.run.catalogue
         if ours and theirs and ours != theirs:
+            current = fingerprint(CASES)
+            stale = [s.path for s in (first, source) if s.run.catalogue != current]
             raise ResultsError(
                 f"{first.path} and {source.path} were run against different catalogues "
-                f"({ours} and {theirs}): re-run the older"
+                f"({ours} and {theirs}); this checkout's is {current}: re-run "
+                f"{' and '.join(stale)}"
             )
 
 
