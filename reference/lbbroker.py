@@ -2,9 +2,11 @@
 
 Clients (REQ, or DEALER sending REQ-style envelopes) connect to the *frontend*
 ROUTER; workers connect to the *backend* ROUTER and say READY.  The broker
-keeps the ready workers in a least-recently-used queue and polls the frontend
-only while that queue is not empty, so a request is read only when it can be
-handed on and every other request waits in libzmq's queue.
+keeps the ready workers in a least-recently-used queue
+(:class:`~reference.workerqueue.WorkerQueue`) and reads the frontend only
+while some worker has a free credit, and never more requests than there are
+free credits: a request is read only when it can be handed on, and every
+other request waits in libzmq's queue, not in the broker's memory.
 
 Wire format, as the backend ROUTER sees it (``wid`` is the worker's routing id)::
 
@@ -18,25 +20,41 @@ the first delimiter); a DEALER worker does it by hand (the chapter's second
 variant), and may announce several credits so that requests queue at the
 worker, not behind a round trip to the broker (the credit-based variant).
 A READY has no second delimiter and a reply always has one, so the two are
-told apart by shape and no client id can be mistaken for READY.
+told apart by shape and no client id can be mistaken for READY.  READY may
+come again to add credits; a worker never holds more than ``max_credits``.
 
-Nothing is parsed that is only forwarded: the broker receives frames as
-``zmq.Frame`` and sends the same objects on, and drains each socket in
-batches between polls.  A malformed message (no delimiter, no body, too
-large, a reply from a worker that owes none) is logged, counted in
-:attr:`~reference.service.Service.counters` and dropped.  A worker that has
-gone is noticed when a request to it fails (ROUTER_MANDATORY), forgotten, and
-the request goes to the next worker.
+Why it is fast (see ``benchmarks/brokers``): nothing is parsed that is only
+forwarded (frames are received as ``zmq.Frame`` and the same objects sent
+on); each readable socket is drained in one go (up to ``batch`` messages)
+and only then are the messages sent on, in a tight loop, so that libzmq's
+I/O thread finds several messages per wake-up and writes them with one
+system call; and there is one poll per batch, not per message.
+
+What it refuses, logged and counted in
+:attr:`~reference.service.Service.counters` by reason, while it goes on
+serving: a request without delimiter or body, a message over ``limits``, a
+worker message that is neither READY nor a reply, a reply from a worker that
+owes none.  A message from a worker that owes a reply counts as its answer
+even if it is malformed, so a confused worker is not lost for good.  A worker
+that has gone is noticed when a request to it fails (ROUTER_MANDATORY),
+forgotten, and the request goes to the next worker.  A reply to a client
+that has gone, or that does not read its replies, is dropped and counted.
+
+What it cannot do, by design of the chapter's pattern: notice a worker that
+dies while it holds requests.  Those requests are lost and their clients
+must time out; heartbeats and retries are the next chapter's reliable
+patterns.
 """
 
 from __future__ import annotations
 
+import errno
 from collections import deque
 
 import zmq
 
 from reference.envelope import DELIMITER, Frames, routing_problem
-from reference.frames import DEFAULT_LIMITS, Limits, recv_frames, send_frames
+from reference.frames import DEFAULT_LIMITS, Limits, drain, send_frames
 from reference.service import Service
 from reference.sockets import ANY_TCP, bind
 from reference.workerqueue import WorkerQueue
@@ -44,25 +62,28 @@ from reference.workerqueue import WorkerQueue
 READY = b"READY"
 """The signal a worker sends when it joins, optionally followed by a credit count."""
 
-_EVENTS = zmq.EVENTS
-_POLLIN = zmq.POLLIN
-
 
 def parse_ready(frames: Frames, max_credits: int) -> int | None:
     """The credits a backend message ``['', READY]`` or ``['', READY, n]`` announces, or None."""
-    if len(frames) not in (2, 3) or frames[1].bytes != READY:
+    if len(frames) not in (2, 3) or len(frames[0]) or bytes(frames[1]) != READY:
         return None
     if len(frames) == 2:
         return 1
-    try:
-        credits = int(frames[2].bytes)
-    except ValueError:
+    digits = bytes(frames[2])
+    if not digits.isdigit() or len(digits) > 9:
         return None
+    credits = int(digits)
     return credits if 1 <= credits <= max_credits else None
 
 
 class LoadBalancer(Service):
-    """A ROUTER-ROUTER broker with a least-recently-used queue of ready workers."""
+    """A ROUTER-ROUTER broker with a least-recently-used queue of ready workers.
+
+    ``frontend`` and ``backend`` are the endpoints to bind (after
+    :meth:`bind` or :meth:`start` they hold the endpoints really bound, so a
+    ``tcp://127.0.0.1:*`` becomes a port).  ``batch`` caps the messages read
+    from one socket before the other gets its turn.
+    """
 
     def __init__(
         self,
@@ -72,7 +93,7 @@ class LoadBalancer(Service):
         context: zmq.Context | None = None,
         limits: Limits = DEFAULT_LIMITS,
         max_credits: int = 256,
-        batch: int = 64,
+        batch: int = 256,
         name: str = "lbbroker",
     ) -> None:
         super().__init__(name, context)
@@ -81,7 +102,7 @@ class LoadBalancer(Service):
         self.limits = limits
         self.batch = batch
         self.workers = WorkerQueue(max_credits)
-        self._waiting: deque[Frames] = deque()  # requests whose worker vanished
+        self._waiting: deque[Frames] = deque()  # requests read, whose worker turned out gone
 
     def setup(self) -> None:
         # Credits stay below the high water mark, so a send to a live worker never hits it.
@@ -97,68 +118,88 @@ class LoadBalancer(Service):
     # -- workers --------------------------------------------------------------
 
     def _on_backend(self) -> None:
-        backend, frontend, workers = self.backend, self.frontend, self.workers
-        for _ in range(self.batch):
-            if not backend.get(_EVENTS) & _POLLIN:
-                break
-            worker = backend.recv(zmq.NOBLOCK)
-            frames = recv_frames(backend)
-            if len(frames[0]):
-                self.drop("no delimiter", [worker, *frames])
-                continue
-            problem = routing_problem(frames, 1) or self.limits.violation(frames)
+        workers, limits, drop = self.workers, self.limits, self.drop
+        replies: list[Frames] = []
+        for frames in drain(self.backend, self.batch):  # [wid, '', client, ..., '', *reply]
+            worker = frames[0].bytes
+            if len(frames) < 2 or len(frames[1]):
+                problem: str | None = "no delimiter"
+            else:
+                problem = routing_problem(frames, 2) or limits.violation(frames)
             if problem is None:
-                if not workers.done(worker):
-                    self.drop("reply from unknown worker", [worker, *frames])
-                    continue
-                try:
-                    send_frames(frontend, frames[1:])
-                except zmq.ZMQError as error:
-                    self.drop(f"client unreachable ({error.strerror})", frames[1:])
+                if workers.done(worker):
+                    replies.append(frames[2:])
+                else:
+                    drop("reply from a worker that owes none", frames)
                 continue
-            credits = parse_ready(frames, workers.max_credits)
-            if credits is None:
-                self.drop(problem, [worker, *frames])
-            elif not workers.ready(worker, credits):
-                self.drop("credits over the limit", [worker, *frames])
-        self._dispatch_waiting()
+            credits = parse_ready(frames[1:], workers.max_credits)
+            if credits is not None:
+                if not workers.ready(worker, credits):
+                    drop("credits over the limit", frames)
+            elif workers.done(worker):
+                drop(f"malformed reply ({problem})", frames)
+            else:
+                drop(f"unknown worker ({problem})", frames)
+        self._reply(replies)
+        if self._waiting:
+            self._dispatch_waiting()
         if workers:
-            self.reactor.resume(frontend)
+            self.reactor.resume(self.frontend)
+
+    def _reply(self, replies: list[Frames]) -> None:
+        frontend = self.frontend
+        for frames in replies:
+            try:
+                send_frames(frontend, frames)
+            except zmq.ZMQError as error:
+                if error.errno == errno.EHOSTUNREACH:
+                    self.drop("client gone", frames)
+                elif error.errno == errno.EAGAIN:
+                    self.drop("client not reading", frames)
+                else:
+                    raise
 
     # -- clients --------------------------------------------------------------
 
     def _on_frontend(self) -> None:
-        frontend, workers, limits = self.frontend, self.workers, self.limits
-        for _ in range(self.batch):
-            if not workers or not frontend.get(_EVENTS) & _POLLIN:
-                break
-            frames = recv_frames(frontend)
+        workers, limits = self.workers, self.limits
+        requests: list[Frames] = []
+        for frames in drain(self.frontend, min(self.batch, workers.capacity)):
             problem = routing_problem(frames) or limits.violation(frames)
-            if problem is not None:
+            if problem is None:
+                requests.append(frames)  # [client, ..., '', *body]
+            else:
                 self.drop(problem, frames)
-            elif not self._dispatch(frames):
+        for frames in requests:
+            if not self._dispatch(frames):
                 self._waiting.append(frames)
         if not workers:
-            self.reactor.pause(frontend)
+            self.reactor.pause(self.frontend)
 
     def _dispatch(self, frames: Frames) -> bool:
         """Send a request to the least recently used worker; False if no worker took it."""
-        workers = self.workers
+        workers, backend = self.workers, self.backend
         while workers:
             worker = workers.take()
             try:
-                send_frames(self.backend, frames, (worker, DELIMITER))
+                send_frames(backend, frames, (worker, DELIMITER))
                 return True
             except zmq.ZMQError as error:
-                lost = workers.remove(worker)
-                self.counters["workers gone"] += 1
-                self.log.warning(
-                    "%s: worker %r is gone (%s); %d request(s) lost with it",
-                    self.name,
-                    worker,
-                    error.strerror,
-                    lost - 1,
-                )
+                workers.stall(worker)  # the request was not sent
+                if error.errno == errno.EAGAIN:
+                    self.counters["worker queue full"] += 1
+                    self.log.warning("%s: worker %r is not reading; holding it", self.name, worker)
+                elif error.errno == errno.EHOSTUNREACH:
+                    lost = workers.remove(worker)
+                    self.counters["worker gone"] += 1
+                    self.log.warning(
+                        "%s: worker %r is gone; %d request(s) may be lost with it",
+                        self.name,
+                        worker,
+                        lost,
+                    )
+                else:
+                    raise
         return False
 
     def _dispatch_waiting(self) -> None:

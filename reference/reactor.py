@@ -75,6 +75,8 @@ class Reactor:
         self._timers: list[tuple[float, int, Timer]] = []
         self._serial = itertools.count()
         self._stopping = False
+        self.after_round: Handler | None = None
+        """Called after each round of handlers and timers (e.g. to notify waiters)."""
         self._wake_receiver, self._wake_sender = stdsocket.socketpair()
         self._wake_receiver.setblocking(False)
         self._wake_sender.setblocking(False)
@@ -90,9 +92,9 @@ class Reactor:
 
     def remove_reader(self, source: Pollable) -> None:
         """Stop watching ``source`` for input."""
-        self._readers.pop(source, None)
-        self._paused.discard(source)
-        self._update(source)
+        if self._readers.pop(source, None) is not None:
+            self._paused.discard(source)
+            self._update(source)
 
     def add_writer(self, source: Pollable, handler: Handler) -> None:
         """Call ``handler()`` whenever ``source`` can take a message (until :meth:`remove_writer`).
@@ -100,13 +102,14 @@ class Reactor:
         For a socket that is sometimes full: watch it only while something
         is waiting to be sent, or the reactor will spin.
         """
-        self._writers[source] = handler
-        self._update(source)
+        if self._writers.get(source) != handler:  # bound methods are equal, never identical
+            self._writers[source] = handler
+            self._update(source)
 
     def remove_writer(self, source: Pollable) -> None:
         """Stop watching ``source`` for room to send."""
-        self._writers.pop(source, None)
-        self._update(source)
+        if self._writers.pop(source, None) is not None:
+            self._update(source)
 
     def pause(self, source: Pollable) -> None:
         """Stop reading ``source`` until :meth:`resume`, keeping its handler.
@@ -166,6 +169,8 @@ class Reactor:
                     self._call(writers.get(source), source)
             if self._timers:
                 self._run_due_timers()
+            if self.after_round is not None:
+                self.after_round()
 
     def stop(self) -> None:
         """Make :meth:`run` return soon. Safe to call from any thread, any number of times."""

@@ -11,6 +11,8 @@ cannot go unnoticed.
 
 A service also counts what it dropped, by reason, in :attr:`Service.counters`:
 a malformed message is logged and counted, never allowed to stop the loop.
+The log is rate-limited per reason (the 1st, 2nd, 4th, 8th... drop), so a
+peer that sends garbage in a loop cannot flood it; the counters stay exact.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import collections
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import zmq
@@ -26,8 +28,6 @@ import zmq
 from reference.message import describe
 from reference.reactor import Reactor
 from reference.sockets import new_socket
-
-log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_S = 5.0
 
@@ -38,14 +38,19 @@ class Service:
     """Base class: owns a reactor, a thread and the sockets made with :meth:`socket`.
 
     Subclasses override :meth:`setup` to make, bind and register their sockets.
-    Use as a context manager, or call :meth:`start` and :meth:`stop`.
+    Use as a context manager, or call :meth:`start` and :meth:`stop`.  A
+    service runs once; make a new one to run again.
     """
 
     def __init__(self, name: str, context: zmq.Context | None = None) -> None:
         self.name = name
         self.context = context if context is not None else zmq.Context.instance()
         self.counters: collections.Counter[str] = collections.Counter()
+        """Dropped messages (and other mishaps) by reason; exact, unlike the log."""
         self.reactor = Reactor()
+        self.reactor.after_round = self._after_round
+        self._changed = threading.Condition()
+        self._watchers = 0
         self._sockets: list[zmq.Socket] = []
         self._thread: threading.Thread | None = None
         self._set_up = False
@@ -66,10 +71,58 @@ class Service:
         self._sockets.append(socket)
         return socket
 
+    def close_socket(self, socket: zmq.Socket) -> None:
+        """Close one of this service's sockets before the service ends (and forget it)."""
+        self.reactor.remove_reader(socket)
+        self.reactor.remove_writer(socket)
+        self._sockets.remove(socket)
+        socket.close(linger=0)
+
     def drop(self, reason: str, frames: Sequence[object] = ()) -> None:
-        """Log and count a message that is dropped, then carry on."""
-        self.counters[reason] += 1
-        self.log.warning("%s dropped a message (%s): %s", self.name, reason, describe(frames))
+        """Count a message that is dropped, log it (rate-limited), and carry on."""
+        counters = self.counters
+        counters[reason] += 1
+        count = counters[reason]
+        if count & (count - 1) == 0:  # 1, 2, 4, 8, ...
+            self.log.warning(
+                "%s dropped a message (%s; %d so far): %s",
+                self.name,
+                reason,
+                count,
+                describe(frames),
+            )
+
+    # -- watching it from outside ---------------------------------------------
+
+    def wait_for(self, predicate: Callable[[], bool], timeout_s: float) -> None:
+        """Wait until ``predicate()`` holds, re-checking after each round of the reactor.
+
+        For tests and supervisors: the predicate reads the service's state
+        from another thread, so keep it to reading.  Raises TimeoutError when
+        ``timeout_s`` passes first, or at once if the service is not running
+        and the predicate does not hold.
+        """
+        with self._changed:
+            self._watchers += 1
+            try:
+                if self._changed.wait_for(lambda: predicate() or self._ended, timeout_s):
+                    if predicate():
+                        return
+                    raise TimeoutError(f"{self!r} stopped before the condition held")
+                raise TimeoutError(f"{self!r}: the condition did not hold within {timeout_s} s")
+            finally:
+                self._watchers -= 1
+
+    @property
+    def _ended(self) -> bool:
+        return self._thread is None or self._closed
+
+    def _after_round(self) -> None:
+        # Reading _watchers unlocked is safe: a waiter counts itself before it
+        # checks the predicate, so it sees every change made before this read.
+        if self._watchers:
+            with self._changed:
+                self._changed.notify_all()
 
     # -- life cycle -----------------------------------------------------------
 
@@ -96,19 +149,36 @@ class Service:
         return self
 
     def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> None:
-        """Stop the reactor and wait for the thread; raise TimeoutError if it does not end."""
+        """Stop the reactor and wait for the thread; raise TimeoutError if it does not end.
+
+        Safe to call more than once, before :meth:`start` (it then just closes
+        what :meth:`setup` made) and from a handler (it then does not wait).
+        """
         thread = self._thread
-        if thread is None:  # never started: nothing runs, just close what setup made
+        if thread is None:
             self._close()
             return
         self.reactor.stop()
+        if thread is threading.current_thread():
+            return
         thread.join(timeout_s)
         if thread.is_alive():
             raise TimeoutError(f"{self!r} did not stop within {timeout_s} s")
 
     @property
     def running(self) -> bool:
+        """Whether the reactor thread is alive."""
         return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def closed(self) -> bool:
+        """Whether every socket this service made is closed (it has stopped for good)."""
+        return self._closed
+
+    @property
+    def sockets(self) -> tuple[zmq.Socket, ...]:
+        """The sockets this service made and has not closed yet."""
+        return tuple(self._sockets)
 
     def __enter__(self: S) -> S:
         return self.start()
@@ -127,12 +197,14 @@ class Service:
         finally:
             self._close()
             self.log.debug("%s stopped", self.name)
+            with self._changed:
+                self._changed.notify_all()
 
     def _close(self) -> None:
         if self._closed:
             return
-        self._closed = True
         for socket in self._sockets:
             socket.close(linger=0)
         self._sockets.clear()
         self.reactor.close()
+        self._closed = True

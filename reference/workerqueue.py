@@ -15,7 +15,8 @@ burst is spread over the workers instead of filling the first one.
 
 The queue also remembers how many requests each worker has in flight, so a
 reply from a worker that owes none (an unknown or confused peer) can be told
-apart from a real one.
+apart from a real one.  That count outlives :meth:`WorkerQueue.remove`: a
+worker that is gone may still have replies on their way, and they are real.
 """
 
 from __future__ import annotations
@@ -32,13 +33,17 @@ class WorkerQueue:
     def __init__(self, max_credits: int = 256) -> None:
         self.max_credits = max_credits
         self._ready: deque[Worker] = deque()
-        self._credits: dict[Worker, int] = {}
-        self._in_flight: dict[Worker, int] = {}
+        self._credits: dict[Worker, int] = {}  # every known worker: its unused credits
+        self._in_flight: dict[Worker, int] = {}  # requests given and not answered yet
         self._capacity = 0
 
     def __bool__(self) -> bool:
         """Whether some worker can take a request now."""
         return bool(self._ready)
+
+    def __contains__(self, worker: object) -> bool:
+        """Whether ``worker`` is known (ready or busy, and not removed)."""
+        return worker in self._credits
 
     @property
     def capacity(self) -> int:
@@ -50,56 +55,81 @@ class WorkerQueue:
         """How many workers are known (ready or busy)."""
         return len(self._credits)
 
+    def in_flight(self, worker: Worker) -> int:
+        """How many requests ``worker`` has been given and not answered."""
+        return self._in_flight.get(worker, 0)
+
     def ready(self, worker: Worker, credits: int = 1) -> int:
         """Register ``credits`` more credits for ``worker``; return how many were accepted.
 
-        A worker never holds more than ``max_credits``: a larger claim is cut
-        down, so a broken worker cannot make the broker queue unboundedly.
+        A worker never holds more than ``max_credits`` (unused plus in
+        flight): a larger claim is cut down, so a broken worker cannot make
+        the broker queue unboundedly.  0 means nothing was accepted.
         """
-        held = self._credits.get(worker, 0) + self._in_flight.get(worker, 0)
+        unused = self._credits.get(worker, 0)
+        held = unused + self._in_flight.get(worker, 0)
         accepted = max(0, min(credits, self.max_credits - held))
-        if worker not in self._credits:
-            self._credits[worker] = 0
-            self._in_flight.setdefault(worker, 0)
+        self._credits[worker] = unused + accepted
         if accepted:
-            if self._credits[worker] == 0:
+            if not unused:
                 self._ready.append(worker)
-            self._credits[worker] += accepted
             self._capacity += accepted
         return accepted
 
     def take(self) -> Worker:
-        """The least recently used ready worker, which now has one request more in flight."""
+        """The least recently used ready worker, which now has one request more in flight.
+
+        Raises IndexError if no worker is ready.
+        """
         worker = self._ready.popleft()
         left = self._credits[worker] - 1
         self._credits[worker] = left
         if left:
             self._ready.append(worker)
         self._capacity -= 1
-        self._in_flight[worker] += 1
+        self._in_flight[worker] = self._in_flight.get(worker, 0) + 1
         return worker
 
     def done(self, worker: Worker) -> bool:
-        """``worker`` replied: give its credit back. False if it had nothing in flight."""
+        """``worker`` answered a request: give its credit back. False if it owed none."""
         in_flight = self._in_flight.get(worker, 0)
         if not in_flight:
             return False
-        self._in_flight[worker] = in_flight - 1
+        if in_flight == 1 and worker not in self._credits:
+            del self._in_flight[worker]  # the last reply of a removed worker
+        else:
+            self._in_flight[worker] = in_flight - 1
         credits = self._credits.get(worker)
         if credits is not None:
-            if credits == 0:
+            if not credits:
                 self._ready.append(worker)
             self._credits[worker] = credits + 1
             self._capacity += 1
         return True
 
-    def remove(self, worker: Worker) -> int:
-        """Forget ``worker`` (it has gone); return how many requests it still had."""
-        credits = self._credits.pop(worker, 0)
-        if credits:
-            self._ready.remove(worker)
-            self._capacity -= credits
-        return self._in_flight.pop(worker, 0)
+    def stall(self, worker: Worker) -> None:
+        """The request just taken for ``worker`` could not be sent (its queue is full).
 
-    def __contains__(self, worker: object) -> bool:
-        return worker in self._credits
+        Undo that :meth:`take` and hold back the worker's unused credits, so
+        it is given nothing more until it answers: each answer gives one back.
+        """
+        self._in_flight[worker] -= 1
+        unused = self._credits[worker]
+        if unused:
+            self._ready.remove(worker)
+            self._capacity -= unused
+        self._credits[worker] = 0
+
+    def remove(self, worker: Worker) -> int:
+        """Forget ``worker`` (it has gone); return how many requests it still had.
+
+        Replies it sent before it went are still accepted by :meth:`done`.
+        """
+        unused = self._credits.pop(worker, 0)
+        if unused:
+            self._ready.remove(worker)
+            self._capacity -= unused
+        in_flight = self._in_flight.get(worker, 0)
+        if not in_flight:
+            self._in_flight.pop(worker, None)
+        return in_flight
