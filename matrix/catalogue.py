@@ -8,10 +8,15 @@ in the same order.
 
 from __future__ import annotations
 
-from matrix.families import messages, patterns, sockets
+from matrix.families import messages, model, patterns, sockets
 from matrix.model import Case, Family
 
-FAMILIES: tuple[Family, ...] = (*messages.FAMILIES, *sockets.FAMILIES, *patterns.FAMILIES)
+FAMILIES: tuple[Family, ...] = (
+    *messages.FAMILIES,
+    *sockets.FAMILIES,
+    *model.FAMILIES,
+    *patterns.FAMILIES,
+)
 
 CASES = tuple(
     Case(family, pairing, transport)

@@ -20,13 +20,14 @@ from collections.abc import Callable
 
 from conformance.binding import Binding
 from conformance.bindings.pyzmq import PyzmqBinding
-from tests.faults import messages, patterns, sockets
+from tests.faults import messages, model, patterns, sockets
 from tests.faults.harness import Fault, FaultyBinding, FaultySocket
 
 __all__ = ["FAULTS", "Fault", "FaultyBinding", "FaultySocket", "correct"]
 
 FAULTS: dict[str, Fault] = {
-    fault.name: fault for fault in (*messages.FAULTS, *sockets.FAULTS, *patterns.FAULTS)
+    fault.name: fault
+    for fault in (*messages.FAULTS, *sockets.FAULTS, *patterns.FAULTS, *model.FAULTS)
 }
 
 

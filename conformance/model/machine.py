@@ -1,0 +1,389 @@
+"""The state machine: random steps on the implementation, each checked against the model.
+
+One ``RuleBasedStateMachine`` class per pairing (``ReqToRep``,
+``RouterToDealer``...), made by :func:`machine_class`.  Its rules are the
+steps a shrunk counterexample reads as::
+
+    state = ReqToRouter()
+    state.start(options={'ROUTER_MANDATORY': True})
+    client_0 = state.join(options={'REQ_RELAXED': False, 'REQ_CORRELATE': False})
+    state.client_sends(client=client_0, body=[b''])
+    request_0 = state.server_receives()
+    state.server_replies(request=request_0, body=[b''])
+    state.client_receives(client=client_0)
+
+Each rule acts through the binding interface only, so the machine runs
+unchanged over a driver, and checks what it observes against the model.
+A rule is only offered when the model can tell its outcome exactly
+(preconditions and bundle filters say when); every wait is for something
+the model says must happen (``TIMEOUT_MS``), and a non-blocking call is
+used wherever the model says nothing can be on its way.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from hypothesis import assume, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    consumes,
+    initialize,
+    multiple,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from conformance.assertions import assert_message
+from conformance.binding import ErrorCode, Frames, Socket
+from conformance.exchange import send_when_routable
+from conformance.model.checks import match_arrival, must_arrive, must_fail, must_succeed
+from conformance.model.clients import Client
+from conformance.model.dealer import DealerServer
+from conformance.model.messages import Message, Tags, bodies, frames
+from conformance.model.rep import RepServer
+from conformance.model.req import ReqClient
+from conformance.model.router import Request, RouterServer
+from conformance.model.server import Fate, Server
+from conformance.model.topology import Topology, Wiring
+from conformance.network import TIMEOUT_MS, Network, Options
+from matrix import Case, Pairing
+
+MAX_CLIENTS = 3
+STEPS = 20
+"""Steps per example: enough for a few clients to join, talk and leave, cheap enough to
+run 100 examples per case."""
+
+ids = st.binary(min_size=1, max_size=8).filter(lambda b: b[0] != 0)
+"""Explicit routing ids: a 0x00 first byte is reserved for automatic ids."""
+
+clients = Bundle("client")
+requests = Bundle("request")
+
+
+@dataclass(eq=False)
+class Peer:
+    """A client in the machine: its model, its socket, and the endpoint joining it to the server."""
+
+    model: Client
+    socket: Socket
+    endpoint: str
+
+
+class ModelMachine(RuleBasedStateMachine):
+    """The rules every pairing shares: clients join, leave, send and receive."""
+
+    mandatory_settable = False
+
+    def __init__(self, network: Network, case: Case) -> None:
+        super().__init__()
+        self.topology = Topology.of(case.pairing)
+        self.wiring = Wiring(network, case.transport, self.topology)
+        self.tags = Tags()
+        self.peers: list[Peer] = []
+        self.requests_received: list[Request] = []
+        self.server: Server = Server()
+        self.server_socket: Socket | None = None
+        self._example = network.sockets()  # every socket of the example closes at teardown
+        self._example.__enter__()
+
+    def teardown(self) -> None:
+        self._example.__exit__(None, None, None)
+
+    # -- opening ----------------------------------------------------------------
+
+    def open_server(self, options: Options) -> None:
+        self.server = make_server(self.topology.server_type, options)
+        self.server_socket = self.wiring.open_server(options)
+
+    def open_client(self, options: Options) -> Peer:
+        routing_id = options.get("ROUTING_ID")
+        assume(routing_id is None or not self.routing_id_taken(routing_id))
+        # Hypothesis names the values of the client bundle client_0, client_1... in this order.
+        name = f"client_{len(self.peers)}"
+        model = make_client(self.topology.client_type, name, self.server, options)
+        sock, endpoint = self.wiring.open_client(options)
+        self.server.joined(model)
+        peer = Peer(model, sock, endpoint)
+        self.peers.append(peer)
+        return peer
+
+    def routing_id_taken(self, routing_id: bytes) -> bool:
+        """Whether an id was ever used: reusing a departed client's id is a race in libzmq."""
+        return routing_id == self.server.routing_id or any(
+            p.model.routing_id == routing_id for p in self.peers
+        )
+
+    def live_peers(self) -> list[Peer]:
+        return [p for p in self.peers if p.model.live]
+
+    def client_frames(self, model: Client, message: Message) -> Frames:
+        """What ``model``'s application sends, or receives, to carry ``message``."""
+        return frames(
+            model.type,
+            message.payload,
+            delimited=self.topology.delimited,
+            route=self.server.routing_id,
+        )
+
+    # -- clients ----------------------------------------------------------------
+
+    @precondition(lambda self: any(p.model.may_leave() for p in self.peers))
+    @rule(client=consumes(clients).filter(lambda p: p.model.may_leave()))
+    def leave(self, client: Peer) -> None:
+        model = client.model
+        where = f"{model} disconnect"
+        by_server = self.wiring.disconnect(client.socket, client.endpoint)
+        model.live = False
+        model.disconnected_by_server = by_server
+        self.server.left(model)
+        if not by_server:
+            # Its only peer is gone, at once: the disconnecting socket knows.
+            probe = self.tags.message((), model.name)
+            must_fail(
+                model.refusal_after_leaving(),
+                f"{where}, then send",
+                client.socket.send,
+                self.client_frames(model, probe),
+                0,
+            )
+
+    @precondition(lambda self: any(p.model.send_is_predictable() for p in self.peers))
+    @rule(client=clients.filter(lambda p: p.model.send_is_predictable()), body=bodies)
+    def client_sends(self, client: Peer, body: list[bytes]) -> None:
+        model = client.model
+        message = self.tags.message(body, model.name)
+        sent = self.client_frames(model, message)
+        where = f"{model} send {message.tag.decode()}"
+        refusal = model.refusal_to_send()
+        if refusal is not None:
+            must_fail(refusal, where, client.socket.send, sent, 0)
+        elif model.type == "ROUTER":
+            must_succeed(where, send_when_routable, client.socket, sent)
+        else:
+            must_succeed(where, client.socket.send, sent, TIMEOUT_MS)
+        if refusal is None:
+            model.sent(message)
+
+    @rule(client=clients)
+    def client_receives(self, client: Peer) -> None:
+        model = client.model
+        where = f"{model} receive"
+        expected = model.expected_receive()
+        if isinstance(expected, ErrorCode):
+            must_fail(expected, where, client.socket.recv, 0)
+            return
+        observed = must_arrive(client.socket, where)
+        wanted = self.client_frames(model, expected.message)
+        assert_message(observed, wanted, f"{where} ({expected.message})")
+        model.received(expected)
+
+    # -- the server, for every type -----------------------------------------------
+
+    def server_receive(self):
+        """Receive at the server and check it; what the server model makes of it, or None."""
+        assert self.server_socket is not None
+        where = f"server ({self.server.type}) receive"
+        expected = self.server.expected_receive()
+        if isinstance(expected, ErrorCode):
+            must_fail(expected, where, self.server_socket.recv, 0)
+            return None
+        observed = must_arrive(self.server_socket, where)
+        candidates = [((c, m), m, self.server.view(c, m, observed)) for c, m in expected]
+        client, message = match_arrival(observed, candidates, where)
+        problem = self.server.problem(client, observed)
+        assert problem is None, f"{where}: {problem}"
+        return self.server.received(client, message, observed)
+
+    def server_send(self, message: Message, sent: Sequence[bytes], refusal: ErrorCode | None):
+        assert self.server_socket is not None
+        where = f"server ({self.server.type}) send {message.tag.decode()}"
+        if refusal is not None:
+            must_fail(refusal, where, self.server_socket.send, sent, 0)
+        else:
+            must_succeed(where, self.server_socket.send, sent, TIMEOUT_MS)
+
+
+class RepServerRules:
+    """A REP server: receive a request, then reply to it."""
+
+    @precondition(lambda self: self.peers)
+    @rule()
+    def server_receives(self: ModelMachine) -> None:
+        self.server_receive()
+
+    @precondition(lambda self: self.peers)
+    @rule(body=bodies)
+    def server_replies(self: ModelMachine, body: list[bytes]) -> None:
+        assert isinstance(self.server, RepServer)
+        message = self.tags.message(body, "server")
+        refusal = self.server.refusal_to_reply()
+        self.server_send(message, message.payload, refusal)
+        if refusal is None:
+            self.server.replied(message)
+
+
+class RouterServerRules:
+    """A ROUTER server: receive from anyone, send to any routing id, known or not."""
+
+    @precondition(lambda self: self.peers)
+    @rule(target=requests)
+    def server_receives(self: ModelMachine):
+        request = self.server_receive()
+        if request is None:
+            return multiple()
+        self.requests_received.append(request)
+        return request
+
+    @precondition(lambda self: any(r.fate() is not None for r in self.requests_received))
+    @rule(request=requests.filter(lambda r: r.fate() is not None), body=bodies)
+    def server_replies(self: ModelMachine, request: Request, body: list[bytes]) -> None:
+        message = self.tags.message(body, "server")
+        sent = frames(
+            "ROUTER",
+            message.payload,
+            delimited=self.topology.delimited,
+            route=request.route,
+            envelope=request.envelope,
+        )
+        fate = request.fate()
+        self.server_send(message, sent, fate if isinstance(fate, ErrorCode) else None)
+        if fate is Fate.DELIVERED:
+            request.client.deliver(message, answers=request.message.request)
+
+    @precondition(lambda self: self.peers)  # with no client, every id is unknown: no contrast
+    @rule(routing_id=ids, body=bodies)
+    def server_sends_to_unknown_id(self: ModelMachine, routing_id: bytes, body: list[bytes]):
+        assert isinstance(self.server, RouterServer)
+        assume(not self.server.knows(routing_id))
+        message = self.tags.message(body, "server")
+        sent = frames(
+            "ROUTER", message.payload, delimited=self.topology.delimited, route=routing_id
+        )
+        fate = self.server.unknown_id_fate()
+        self.server_send(message, sent, fate if isinstance(fate, ErrorCode) else None)
+
+    # Offered once a client has left, where the option decides what a reply to it does.
+    @precondition(lambda self: self.mandatory_settable and len(self.live_peers()) < len(self.peers))
+    @rule(on=st.booleans())
+    def server_sets_mandatory(self: ModelMachine, on: bool) -> None:
+        assert isinstance(self.server, RouterServer) and self.server_socket is not None
+        where = "server (ROUTER) set ROUTER_MANDATORY"
+        must_succeed(where, self.server_socket.set, "ROUTER_MANDATORY", on)
+        self.server.mandatory = on
+
+
+class DealerServerRules:
+    """A DEALER server: receive from anyone, send to the next client in its rotation."""
+
+    @precondition(lambda self: self.peers)
+    @rule()
+    def server_receives(self: ModelMachine) -> None:
+        self.server_receive()
+
+    @precondition(lambda self: self.server.send_is_predictable())
+    @rule(body=bodies)
+    def server_sends(self: ModelMachine, body: list[bytes]) -> None:
+        assert isinstance(self.server, DealerServer)
+        message = self.tags.message(body, "server")
+        refusal = self.server.refusal_to_send()
+        self.server_send(message, message.payload, refusal)
+        if refusal is None:
+            self.server.sent(message)
+
+
+SERVER_RULES = {"REP": RepServerRules, "ROUTER": RouterServerRules, "DEALER": DealerServerRules}
+
+
+def make_server(type: str, options: Options) -> Server:
+    if type == "REP":
+        return RepServer()
+    if type == "ROUTER":
+        return RouterServer(
+            mandatory=bool(options.get("ROUTER_MANDATORY", False)),
+            routing_id=options.get("ROUTING_ID"),
+        )
+    return DealerServer()
+
+
+def make_client(type: str, name: str, server: Server, options: Options) -> Client:
+    routing_id = options.get("ROUTING_ID")
+    if type == "REQ":
+        return ReqClient(
+            name,
+            server,
+            routing_id,
+            relaxed=bool(options.get("REQ_RELAXED", False)),
+            correlate=bool(options.get("REQ_CORRELATE", False)),
+        )
+    return Client(name, type, server, routing_id)
+
+
+def server_options(topology: Topology, supported: frozenset[str]) -> st.SearchStrategy[Options]:
+    """The options a server starts with: what the pairing needs, and what the search varies."""
+    required: dict[str, st.SearchStrategy] = {}
+    if topology.server_type == "ROUTER":
+        if "ROUTER_MANDATORY" in supported:
+            required["ROUTER_MANDATORY"] = st.booleans()
+        if topology.client_type == "ROUTER":
+            required["ROUTING_ID"] = ids  # ROUTER clients address it by name
+    return st.fixed_dictionaries(required)
+
+
+def client_options(topology: Topology, supported: frozenset[str]) -> st.SearchStrategy[Options]:
+    required: dict[str, st.SearchStrategy] = {}
+    optional: dict[str, st.SearchStrategy] = {}
+    if topology.client_type == "REQ":
+        for option in ("REQ_RELAXED", "REQ_CORRELATE"):
+            if option in supported:
+                required[option] = st.booleans()
+    if topology.client_type == "ROUTER":
+        # A ROUTER client learns that the server is reachable by trying (EHOSTUNREACH).
+        required["ROUTER_MANDATORY"] = st.just(True)
+    if topology.server_type == "ROUTER" and "ROUTING_ID" in supported:
+        optional["ROUTING_ID"] = ids
+    return st.fixed_dictionaries(required, optional=optional)
+
+
+@functools.cache
+def machine_class(pairing: Pairing, supported: frozenset[str]) -> type[ModelMachine]:
+    """The state machine of one pairing, varying only the options the implementation has."""
+    topology = Topology.of(pairing)
+    joining_options = client_options(topology, supported)
+
+    @initialize(target=clients, server=server_options(topology, supported), client=joining_options)
+    def start(self: ModelMachine, server: Options, client: Options) -> Peer:
+        """The server, and its first client: every example has something to talk about."""
+        self.open_server(server)
+        return self.open_client(client)
+
+    @precondition(lambda self: len(self.live_peers()) < MAX_CLIENTS)
+    @rule(target=clients, options=joining_options)
+    def join(self: ModelMachine, options: Options) -> Peer:
+        return self.open_client(options)
+
+    name = "".join(word.title() for word in (pairing.connects, "to", pairing.binds))
+    namespace = {
+        "start": start,
+        "join": join,
+        "mandatory_settable": "ROUTER_MANDATORY" in supported,
+        "__module__": __name__,
+    }
+    return type(name, (SERVER_RULES[topology.server_type], ModelMachine), namespace)
+
+
+def run_model(network: Network, case: Case) -> None:
+    """Run the state machine of ``case``'s pairing against the implementation."""
+    machine = machine_class(case.pairing, network.iut.capabilities.options)
+
+    def factory() -> ModelMachine:
+        return machine(network, case)
+
+    # One example database entry per case and peering, not one for all of them.
+    factory._hypothesis_internal_add_digest = f"{case.id} {network.peering}".encode()
+    run_state_machine_as_test(factory, settings=settings(stateful_step_count=STEPS))
