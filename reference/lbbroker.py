@@ -14,6 +14,7 @@ Wire format, as the backend ROUTER sees it (``wid`` is the worker's routing id):
                        [wid, '', READY, b'8']            eight credits (DEALER worker)
     broker -> worker   [wid, '', client, '', *body]      the frontend message, wrapped
     worker -> broker   [wid, '', client, '', *reply]     wrapped the same way
+                       [wid, '', client, '']             declined: no reply, credit back
 
 A REQ worker produces and consumes exactly that (its socket adds and strips
 the first delimiter); a DEALER worker does it by hand (the chapter's second
@@ -22,6 +23,9 @@ worker, not behind a round trip to the broker (the credit-based variant).
 A READY has no second delimiter and a reply always has one, so the two are
 told apart by shape and no client id can be mistaken for READY.  READY may
 come again to add credits; a worker never holds more than ``max_credits``.
+A worker that cannot answer (its handler failed) *declines*: it sends the
+envelope with no body, and gets its credit back without the client hearing
+anything, which is what the client would see if the worker had died.
 
 Why it is fast (see ``benchmarks/brokers``): nothing is parsed that is only
 forwarded (frames are received as ``zmq.Frame`` and the same objects sent
@@ -53,7 +57,7 @@ from collections import deque
 
 import zmq
 
-from reference.envelope import DELIMITER, Frames, routing_problem
+from reference.envelope import DELIMITER, Frames, delimiter_index, routing_problem
 from reference.frames import DEFAULT_LIMITS, Limits, drain, send_frames
 from reference.service import Service
 from reference.sockets import ANY_TCP, bind
@@ -74,6 +78,16 @@ def parse_ready(frames: Frames, max_credits: int) -> int | None:
         return None
     credits = int(digits)
     return credits if 1 <= credits <= max_credits else None
+
+
+def is_declined(frames: Frames, start: int = 0) -> bool:
+    """Whether ``frames[start:]`` is ``[address, ..., '']``: an envelope with no reply.
+
+    A worker that cannot answer a request sends that, so that the broker
+    gives its credit back; the client gets nothing, as when a worker dies.
+    """
+    last = len(frames) - 1
+    return last > start and len(frames[start]) > 0 and delimiter_index(frames, start) == last
 
 
 class LoadBalancer(Service):
@@ -136,10 +150,12 @@ class LoadBalancer(Service):
             if credits is not None:
                 if not workers.ready(worker, credits):
                     drop("credits over the limit", frames)
-            elif workers.done(worker):
-                drop(f"malformed reply ({problem})", frames)
-            else:
+            elif not workers.done(worker):
                 drop(f"unknown worker ({problem})", frames)
+            elif is_declined(frames, 2):
+                self.counters["declined"] += 1
+            else:
+                drop(f"malformed reply ({problem})", frames)
         self._reply(replies)
         if self._waiting:
             self._dispatch_waiting()

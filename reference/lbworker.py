@@ -11,14 +11,14 @@ broker, and it handles the envelope itself::
     REQ worker receives     [client, '', *body]       sends [client, '', *reply]
     DEALER worker receives  ['', client, '', *body]   sends ['', client, '', *reply]
 
-The handler sees the body only and returns the reply frames (at least one:
-a REQ client cannot take an empty reply).  If it raises, a request has no
-envelope, or the broker does not take the reply, the request goes
-unanswered; a REQ socket would then be stuck
-and a DEALER worker's credit lost at the broker, so the worker starts over
-with a fresh socket (a new routing id, unless ``routing_id`` fixes it) and
-says READY again.  The broker forgets the old one the first time it tries to
-send to it.
+The handler sees the body only and returns the reply frames.  An empty
+reply *declines* the request, and so does a handler that raises: the worker
+sends the envelope with no body, the broker gives it its credit back, and
+the client, as when a worker dies, hears nothing and must time out.  A
+request with no envelope (only a broken broker sends one) is dropped; a REQ
+worker, whose socket then owes a reply it cannot address, starts over with
+a fresh socket (a new routing id, unless ``routing_id`` fixes it) and says
+READY again, and so does one whose reply the broker would not take.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class Worker(Service):
         self.routing_id = routing_id
         self.batch = 1 if credits is None else batch
         self.handled = 0
-        """Requests answered so far."""
+        """Requests handled so far (answered or declined)."""
         self.peer: zmq.Socket | None = None
 
     def setup(self) -> None:
@@ -94,22 +94,26 @@ class Worker(Service):
                 addresses, body = split(frames)
             except MalformedEnvelope as error:
                 self.drop(f"request without envelope ({error})", frames)
-                self._join()
-                return
-            try:
-                reply = self.handler(body)
-                if not reply:
-                    raise ValueError("the handler returned no frames")
-            except Exception:
-                self.counters["handler failed"] += 1
-                self.log.exception("%s: the handler failed on %d frame(s)", self.name, len(body))
-                self._join()
-                return
-            out = join(addresses, reply)
+                if not dealer:
+                    self._join()
+                    return
+                continue
+            out = join(addresses, self._answer(body))
             try:
                 peer.send_multipart([DELIMITER, *out] if dealer else out, NOBLOCK)
             except zmq.Again:
                 self.drop("broker not reading", out)
-                self._join()
-                return
+                if not dealer:
+                    self._join()
+                    return
+                continue
             self.handled += 1
+
+    def _answer(self, body: list[bytes]) -> list[bytes]:
+        """The handler's reply, or no frames (declined) if it raises."""
+        try:
+            return list(self.handler(body))
+        except Exception:
+            self.counters["handler failed"] += 1
+            self.log.exception("%s: the handler failed on %d frame(s)", self.name, len(body))
+            return []
