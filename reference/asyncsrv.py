@@ -173,11 +173,10 @@ class AsyncWorker(Service):
                 self.counters["handler failed"] += 1
                 self.log.exception("%s: the handler failed on %d frame(s)", self.name, len(body))
                 continue
+            self.handled += 1  # before the replies leave: whoever sees one sees the count
             for reply in replies:
+                self.replies += 1
                 try:
                     peer.send_multipart([client, *reply], NOBLOCK)
                 except zmq.Again:
                     self.drop("server not reading", [client, *reply])
-                    continue
-                self.replies += 1
-            self.handled += 1

@@ -99,6 +99,7 @@ class Worker(Service):
                     return
                 continue
             out = join(addresses, self._answer(body))
+            self.handled += 1  # before the reply leaves: whoever sees it sees the count
             try:
                 peer.send_multipart([DELIMITER, *out] if dealer else out, NOBLOCK)
             except zmq.Again:
@@ -107,7 +108,6 @@ class Worker(Service):
                     self._join()
                     return
                 continue
-            self.handled += 1
 
     def _answer(self, body: list[bytes]) -> list[bytes]:
         """The handler's reply, or no frames (declined) if it raises."""
