@@ -165,16 +165,17 @@ IDENTITY = (
     Family(
         name="probe-router",
         statement=(
-            "A REQ, DEALER or ROUTER with PROBE_ROUTER that connects to a ROUTER makes that "
-            "ROUTER receive [routing id, empty frame] before anything else, and the ROUTER can "
-            "route to that id at once."
+            "A REQ, DEALER or ROUTER with PROBE_ROUTER that connects to a ROUTER, or a bound "
+            "REQ or DEALER with it that a ROUTER connects to, makes that ROUTER receive "
+            "[routing id, empty frame] before anything else, and the ROUTER can route to that "
+            "id at once."
         ),
         source=(
             'zmq_setsockopt(3) ZMQ_PROBE_ROUTER: "the socket will automatically send an empty '
             "message when a new connection is made or accepted. You may set this on REQ, "
             'DEALER, or ROUTER sockets connected to a ROUTER socket."'
         ),
-        pairings=_NAMED_CONNECTOR_TO_ROUTER,
+        pairings=(*_NAMED_CONNECTOR_TO_ROUTER, *pairings_named("ROUTER-REQ", "ROUTER-DEALER")),
     ),
 )
 """Who a message is from, and where a reply goes."""
