@@ -35,6 +35,7 @@ from conformance.examples import fewer_examples
 from conformance.exchange import receive_from_any
 from conformance.network import TIMEOUT_MS
 from conformance.strategies import RepeatedBytes, rarely
+from reference.asyncsrv import AsyncServer
 from reference.lbbroker import READY, LoadBalancer
 from reference.peering_cluster import Cluster
 
@@ -426,3 +427,119 @@ def test_requests_overflow_to_peer_brokers(network, case, local, cloud, overflow
             client.send(run.requests.new(client, body, answer))
         run.serve_overflow(overflow)
         run.release_local()
+
+
+# -- the asynchronous server ---------------------------------------------------------
+
+
+class AsyncRun:
+    """DEALER clients and DEALER workers around the asynchronous server.
+
+    A client sends ``[tag, *body]`` and gets each reply as ``[tag, n, *answer]``;
+    a worker gets ``[client, tag, *body]`` and sends ``[client, tag, n, *answer]``
+    for n = 0, 1, ... as many times as the request asks (0 to 2).  The workers
+    hold every request until all have arrived, then answer them back to back,
+    so replies to different clients leave a worker one right after another.
+    """
+
+    def __init__(self, clients: list[Client], workers: list[Worker]) -> None:
+        self.clients = clients
+        self.workers = workers
+        self.requests = Requests()
+        self.replies_wanted: dict[bytes, int] = {}
+        self.held: dict[Worker, list[tuple[bytes, Request]]] = {w: [] for w in workers}
+        self.client_ids: dict[int, bytes] = {}
+
+    def send(self, client: Client, body, answer, replies: int) -> None:
+        request = self.requests.new(client, body, answer)
+        self.replies_wanted[request.tag] = replies
+        client.sock.send(request.frames, TIMEOUT_MS)  # a DEALER client, no delimiter
+
+    def collect(self) -> None:
+        """Every request must reach some worker, once, behind one client id."""
+        __tracebackhide__ = True
+        for _ in self.requests.by_tag:
+            arrival = receive_from_any([w.sock for w in self.workers])
+            assert arrival is not None, (
+                f"{len(self.requests.delivered)} of {len(self.requests.by_tag)} requests "
+                f"reached a worker within {TIMEOUT_MS} ms"
+            )
+            position, frames = arrival
+            worker = self.workers[position]
+            assert len(frames) >= 2 and frames[0], f"{worker.name} got {frames[:2]!r}..."
+            request = self.requests.deliver(frames[1:], worker.name)
+            known = self.client_ids.setdefault(request.client, frames[0])
+            assert known == frames[0], (
+                f"client {request.client}'s requests came with two ids: {known!r}, {frames[0]!r}"
+            )
+            self.held[worker].append((frames[0], request))
+        ids = list(self.client_ids.values())
+        assert len(set(ids)) == len(ids), f"two clients with one id: {ids!r}"
+
+    def answer(self, order: list[int]) -> None:
+        """Each worker answers what it holds, in ``order`` (a permutation, cut to size)."""
+        for worker, held in self.held.items():
+            for position in sorted(range(len(held)), key=lambda p: order[p % len(order)]):
+                client_id, request = held[position]
+                for n in range(self.replies_wanted[request.tag]):
+                    reply = [client_id, request.tag, b"%d" % n, *request.answer]
+                    worker.sock.send(reply, TIMEOUT_MS)
+
+    def check_replies(self) -> None:
+        """Every reply reaches the client of its request, each exactly once."""
+        __tracebackhide__ = True
+        expected = {
+            (request.client, request.tag, b"%d" % n)
+            for request in self.requests.by_tag.values()
+            for n in range(self.replies_wanted[request.tag])
+        }
+        while expected:
+            waiting = sorted({client for client, _, _ in expected})
+            arrival = receive_from_any([self.clients[index].sock for index in waiting])
+            assert arrival is not None, (
+                f"{len(expected)} replies reached no client within {TIMEOUT_MS} ms"
+            )
+            position, frames = arrival
+            client = self.clients[waiting[position]]
+            request = self.requests.by_tag.get(frames[0]) if frames else None
+            assert request is not None, f"{client.name} got {frames[:2]!r}..., which is no reply"
+            assert request.client == client.index, (
+                f"the reply to client {request.client}'s {request.tag!r} reached {client.name}"
+            )
+            key = (client.index, request.tag, frames[1] if len(frames) > 1 else b"")
+            assert key in expected, f"{client.name} got reply {key[2]!r} to {request.tag!r} twice"
+            assert_message(frames[2:], request.answer, f"{client.name} got, after tag and number")
+            expected.remove(key)
+        assert_nothing_more(self.clients, self.workers)
+
+
+@pytest.mark.zmq_family("async-server")
+@fewer_examples(3)
+@given(
+    workers=st.integers(min_value=1, max_value=3),
+    requests=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=2), bodies, bodies, st.integers(0, 2)),
+        min_size=1,
+        max_size=6,
+    ),
+    order=st.permutations(range(6)),
+)
+def test_async_server(network, case, workers, requests, order):
+    """``requests``: (client, body, answer, how many replies) each; clients send in turn."""
+    client_side, worker_side = network.peering.connector, network.peering.binder
+    frontend, backend = network.endpoints.new(case.transport), network.endpoints.new(case.transport)
+    with AsyncServer(frontend, backend, context=BROKERS) as server, network.sockets():
+        crew = [
+            Worker(f"worker {n}", network.socket(worker_side, "DEALER")) for n in range(workers)
+        ]
+        for worker in crew:
+            worker.sock.connect(server.backend_endpoint)
+        users = [Client(n, network.socket(client_side, "DEALER")) for n in range(3)]
+        for client in users:
+            client.sock.connect(server.frontend_endpoint)
+        run = AsyncRun(users, crew)
+        for client, body, answer, replies in requests:
+            run.send(users[client], body, answer, replies)
+        run.collect()
+        run.answer(list(order))
+        run.check_replies()

@@ -67,7 +67,7 @@ What else this does that the guide's ``peering3`` does not:
 
 from __future__ import annotations
 
-import threading
+import errno
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -76,8 +76,8 @@ from dataclasses import dataclass, field
 import zmq
 
 from reference.envelope import DELIMITER, Frames, routing_problem
-from reference.frames import DEFAULT_LIMITS, Limits, recv_frames, send_frames
-from reference.lbbroker import parse_ready
+from reference.frames import DEFAULT_LIMITS, Limits, drain, send_frames
+from reference.lbbroker import is_declined, parse_ready
 from reference.service import Service
 from reference.sockets import ANY_TCP, bind
 from reference.workerqueue import WorkerQueue
@@ -92,8 +92,6 @@ MAX_CAPACITY = 1_000_000
 """The largest capacity a state message may claim; anything above is garbage."""
 
 _SUBSCRIBE, _UNSUBSCRIBE = 1, 0  # the first byte of what an XPUB receives from a SUB
-_EVENTS = zmq.EVENTS
-_POLLIN = zmq.POLLIN
 
 
 @dataclass(frozen=True)
@@ -195,7 +193,6 @@ class PeeringBroker(Service):
         self._published: int | None = None  # the capacity our peers last heard
         self._reports: deque[str] = deque(maxlen=self.REPORTS_KEPT)
         self._view = BrokerView(0)
-        self._view_changed = threading.Condition()
 
     # -- setting up -----------------------------------------------------------
 
@@ -256,19 +253,28 @@ class PeeringBroker(Service):
 
     def wait_until(self, predicate: Callable[[BrokerView], bool], timeout_s: float) -> BrokerView:
         """Wait until ``predicate(view)`` holds and return that view, or raise TimeoutError."""
-        with self._view_changed:
-            if not self._view_changed.wait_for(lambda: predicate(self._view), timeout_s):
-                raise TimeoutError(f"{self!r}: still {self._view} after {timeout_s} s")
-            return self._view
+        seen: list[BrokerView] = []
+
+        def holds() -> bool:
+            view = self._view
+            if predicate(view):
+                seen.append(view)
+                return True
+            return False
+
+        try:
+            self.wait_for(holds, timeout_s)
+        except TimeoutError:
+            raise TimeoutError(f"{self!r}: still {self._view} after {timeout_s} s") from None
+        return seen[-1]
 
     # -- local clients --------------------------------------------------------
 
     def _on_localfe(self) -> None:
-        localfe, limits, peers = self.localfe, self.limits, self.peers
-        for _ in range(self.batch):
-            if self._for_any or not self._can_take_any() or not localfe.get(_EVENTS) & _POLLIN:
-                break
-            frames = recv_frames(localfe)
+        limits, peers = self.limits, self.peers
+        # Read no more than can be sent on: the rest waits in libzmq's queue.
+        room = 0 if self._for_any else self.workers.capacity + self._cloud_capacity()
+        for frames in drain(self.localfe, min(self.batch, room)):  # [client, '', *body]
             problem = routing_problem(frames) or limits.violation(frames)
             if problem is not None:
                 self.drop(problem, frames)
@@ -281,11 +287,9 @@ class PeeringBroker(Service):
     # -- peers' requests ------------------------------------------------------
 
     def _on_cloudfe(self) -> None:
-        cloudfe, limits, peers, workers = self.cloudfe, self.limits, self.peers, self.workers
-        for _ in range(self.batch):
-            if self._for_local or not workers or not cloudfe.get(_EVENTS) & _POLLIN:
-                break
-            frames = recv_frames(cloudfe)  # [peer, client, ..., '', *body]
+        limits, peers = self.limits, self.peers
+        room = 0 if self._for_local else self.workers.capacity
+        for frames in drain(self.cloudfe, min(self.batch, room)):  # [peer, client, '', *body]
             problem = routing_problem(frames, 1) or limits.violation(frames)
             if frames[0].bytes not in peers:
                 self.drop("a request from an unknown peer", frames)
@@ -298,27 +302,35 @@ class PeeringBroker(Service):
     # -- local workers --------------------------------------------------------
 
     def _on_localbe(self) -> None:
-        localbe, limits, workers = self.localbe, self.limits, self.workers
-        for _ in range(self.batch):
-            if not localbe.get(_EVENTS) & _POLLIN:
-                break
-            frames = recv_frames(localbe)  # [wid, '', ...]
+        """READY, replies and declines from workers: the worker protocol of lbbroker.
+
+        A message from a worker that owes a reply counts as its answer even
+        when it is malformed (and is dropped), so a confused worker keeps
+        its credit; an envelope with no body is a worker declining.
+        """
+        limits, workers, drop = self.limits, self.workers, self.drop
+        for frames in drain(self.localbe, self.batch):  # [wid, '', address, ..., '', *reply]
             worker = frames[0].bytes
             if len(frames) < 2 or len(frames[1]):
-                self.drop("a worker's message without delimiter", frames)
-                continue
-            problem = routing_problem(frames, 2) or limits.violation(frames)
+                problem: str | None = "no delimiter"
+            else:
+                problem = routing_problem(frames, 2) or limits.violation(frames)
             if problem is None:
                 if workers.done(worker):
                     self._reply(frames[2:])
                 else:
-                    self.drop("a reply from a worker that owes none", frames)
+                    drop("a reply from a worker that owes none", frames)
                 continue
             credits = parse_ready(frames[1:], workers.max_credits)
-            if credits is None:
-                self.drop(f"a worker's message: {problem}", frames)
-            elif not workers.ready(worker, credits):
-                self.drop("credits over the limit", frames)
+            if credits is not None:
+                if not workers.ready(worker, credits):
+                    drop("credits over the limit", frames)
+            elif not workers.done(worker):
+                drop(f"a message from an unknown worker ({problem})", frames)
+            elif is_declined(frames, 2):
+                self.counters["declined"] += 1
+            else:
+                drop(f"a malformed reply ({problem})", frames)
         self._after_change()
 
     def _reply(self, frames: Frames) -> None:
@@ -333,11 +345,8 @@ class PeeringBroker(Service):
     # -- peers' replies -------------------------------------------------------
 
     def _on_cloudbe(self) -> None:
-        cloudbe, localfe, limits, peers = self.cloudbe, self.localfe, self.limits, self.peers
-        for _ in range(self.batch):
-            if not cloudbe.get(_EVENTS) & _POLLIN:
-                break
-            frames = recv_frames(cloudbe)  # [peer, client, '', *reply]
+        localfe, limits, peers = self.localfe, self.limits, self.peers
+        for frames in drain(self.cloudbe, self.batch):  # [peer, client, '', *reply]
             problem = routing_problem(frames, 1) or limits.violation(frames)
             if frames[0].bytes not in peers:
                 self.drop("a reply from an unknown peer", frames)
@@ -353,11 +362,8 @@ class PeeringBroker(Service):
     # -- state flow -----------------------------------------------------------
 
     def _on_statefe(self) -> None:
-        statefe, peers = self.statefe, self.peers
-        for _ in range(self.batch):
-            if not statefe.get(_EVENTS) & _POLLIN:
-                break
-            frames = recv_frames(statefe)
+        peers = self.peers
+        for frames in drain(self.statefe, self.batch):  # [name, capacity]
             state = parse_capacity(frames)
             peer = peers.get(state[0]) if state is not None else None
             if state is None:
@@ -373,12 +379,8 @@ class PeeringBroker(Service):
 
     def _on_statebe(self) -> None:
         """A peer subscribed: tell it our capacity now rather than at the next heartbeat."""
-        statebe = self.statebe
         subscribed = False
-        for _ in range(self.batch):
-            if not statebe.get(_EVENTS) & _POLLIN:
-                break
-            frames = recv_frames(statebe)
+        for frames in drain(self.statebe, self.batch):
             kind = frames[0].bytes[0] if len(frames) == 1 and len(frames[0]) else None
             if kind == _SUBSCRIBE:
                 subscribed = True
@@ -414,11 +416,8 @@ class PeeringBroker(Service):
     # -- monitor flow ---------------------------------------------------------
 
     def _on_monitor(self) -> None:
-        monitor, limits = self.monitor, self.limits
-        for _ in range(self.batch):
-            if not monitor.get(_EVENTS) & _POLLIN:
-                break
-            frames = recv_frames(monitor)
+        limits = self.limits
+        for frames in drain(self.monitor, self.batch):
             problem = limits.violation(frames)
             if problem is not None:
                 self.drop(f"a monitor report: {problem}", frames)
@@ -440,15 +439,21 @@ class PeeringBroker(Service):
                 send_frames(self.localbe, frames, (worker, DELIMITER))
                 return True
             except zmq.ZMQError as error:
-                lost = workers.remove(worker)
-                self.counters["workers gone"] += 1
-                self.log.warning(
-                    "%s: worker %r is gone (%s); %d request(s) lost with it",
-                    self.name,
-                    worker,
-                    error.strerror,
-                    lost - 1,
-                )
+                workers.stall(worker)  # nothing was sent: undo the take
+                if error.errno == errno.EHOSTUNREACH:
+                    lost = workers.remove(worker)
+                    self.counters["worker gone"] += 1
+                    self.log.warning(
+                        "%s: worker %r is gone; %d request(s) may be lost with it",
+                        self.name,
+                        worker,
+                        lost,
+                    )
+                elif error.errno == errno.EAGAIN:  # it gets nothing more until it answers
+                    self.counters["worker queue full"] += 1
+                    self.log.warning("%s: worker %r is not reading", self.name, worker)
+                else:
+                    raise
         return False
 
     def _to_peer(self, frames: Frames) -> bool:
@@ -477,6 +482,10 @@ class PeeringBroker(Service):
             if peer.capacity > 0 and roomier and peer.alive(now, timeout_s):
                 best = peer
         return best
+
+    def _cloud_capacity(self) -> int:
+        now, timeout_s = time.monotonic(), self.peer_timeout_s
+        return sum(p.capacity for p in self.peers.values() if p.alive(now, timeout_s))
 
     def _can_take_any(self) -> bool:
         return bool(self.workers) or self._roomiest_peer() is not None
@@ -510,6 +519,4 @@ class PeeringBroker(Service):
             counters=dict(self.counters),
         )
         if view != self._view:
-            with self._view_changed:
-                self._view = view
-                self._view_changed.notify_all()
+            self._view = view  # read by wait_until's callers, in their own threads

@@ -1,11 +1,11 @@
 """The clients and workers of the peering example (the guide's client and worker tasks).
 
-A :class:`Worker` is a REQ socket on a broker's local backend that says
-READY once and then answers one request at a time: it receives
-``[*addresses, '', *body]`` (one address for a local client, the peer's
-name and the client's for a request from another cluster), and sends the
-same addresses back in front of the reply.  It never looks at the
-addresses, so it serves local and cloud requests alike.
+A broker's workers speak the load balancer's worker protocol, so a
+:class:`Worker` is :class:`reference.lbworker.Worker` (a REQ socket that
+says READY and answers one request at a time) that also tells the broker's
+monitor when it joins.  It never looks at the addresses in front of a
+request, so it serves local requests (``[client, '', *body]``) and cloud
+requests (``[peer, client, '', *body]``) alike.
 
 A :class:`Client` is a REQ socket on a broker's local frontend that waits
 for each reply with a deadline.  A REQ whose reply is lost can never send
@@ -14,31 +14,25 @@ chapter 4 "lazy pirate" move); it does not resend, since the request may
 still be served.
 
 Both report to the broker's monitor socket if given one (the monitor flow):
-a line per reply or loss from a client, a line when a worker joins or
-resets.  A report is sent without blocking and skipped if it cannot go:
-the monitor is for people, and must never slow the work down.
+a line per reply or loss from a client, a line when a worker joins.  A
+report is sent without blocking and skipped if it cannot go: the monitor
+is for people, and must never slow the work down.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import zmq
 
-from reference.envelope import MalformedEnvelope, join, split
-from reference.lbbroker import READY
-from reference.service import Service
+from reference import lbworker
+from reference.lbworker import Handler, echo
 from reference.sockets import DEFAULT_TIMEOUT_MS, new_socket
 
-Handler = Callable[[list[bytes]], Sequence[bytes]]
-"""What a worker does: from a request's body to its reply's body (at least one frame)."""
-
-
-def echo(body: list[bytes]) -> list[bytes]:
-    """The default handler: the reply is the request."""
-    return body
+__all__ = ["Client", "Handler", "Worker", "echo", "report"]
 
 
 def report(push: zmq.Socket | None, text: str) -> None:
@@ -48,69 +42,22 @@ def report(push: zmq.Socket | None, text: str) -> None:
             push.send_string(text, zmq.NOBLOCK)
 
 
-class Worker(Service):
-    """A REQ worker: READY, then ``handler(body)`` for each request, one at a time."""
+class Worker(lbworker.Worker):
+    """A REQ worker of a peering broker, which reports to the broker's monitor when it joins."""
 
     def __init__(
-        self,
-        backend: str,
-        handler: Handler = echo,
-        *,
-        name: str = "worker",
-        context: zmq.Context | None = None,
-        monitor: str | None = None,
+        self, backend: str, handler: Handler = echo, *, monitor: str | None = None, **options: Any
     ) -> None:
-        super().__init__(name, context)
-        self.backend = backend
-        self.handler = handler
+        super().__init__(backend, handler, **options)
         self.monitor_endpoint = monitor
-        self.served = 0
 
     def setup(self) -> None:
         self.push = None
         if self.monitor_endpoint is not None:
             self.push = self.socket(zmq.PUSH)
             self.push.connect(self.monitor_endpoint)
-        self._join()
-
-    def _join(self) -> None:
-        """A fresh REQ socket, READY sent (queued until it connects)."""
-        self.req = self.socket(zmq.REQ)
-        self.req.connect(self.backend)
-        self.req.send(READY, zmq.NOBLOCK)
-        self.reactor.add_reader(self.req, self._on_request)
+        super().setup()
         report(self.push, f"{self.name}: ready")
-
-    def _reset(self, why: str) -> None:
-        """Start over with a new socket: a REQ that cannot reply can never receive again."""
-        self.log.warning("%s: %s; joining again", self.name, why)
-        report(self.push, f"{self.name}: {why}; joining again")
-        self.reactor.remove_reader(self.req)
-        self.req.close(linger=0)
-        self._join()
-
-    def _on_request(self) -> None:
-        try:
-            frames = self.req.recv_multipart(zmq.NOBLOCK)
-        except zmq.Again:  # POLLIN does not promise a message to a REQ
-            return
-        try:
-            addresses, body = split(frames)
-        except MalformedEnvelope:
-            self.drop("a request without delimiter", frames)
-            self._reset("got a request without delimiter")
-            return
-        try:
-            reply = list(self.handler(body))
-        except Exception:
-            self.log.exception("%s: the handler failed", self.name)
-            self._reset("the handler failed")
-            return
-        if not reply:
-            self._reset("the handler gave an empty reply")
-            return
-        self.req.send_multipart(join(addresses, reply), zmq.NOBLOCK)
-        self.served += 1
 
 
 class Client:

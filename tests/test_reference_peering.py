@@ -11,7 +11,6 @@ thread was left running.
 from __future__ import annotations
 
 import logging
-import threading
 from collections import Counter
 from collections.abc import Iterator
 
@@ -26,6 +25,7 @@ from reference.peering import PeeringBroker, parse_capacity
 from reference.peering_cluster import Cluster, connect_all
 from reference.peering_tasks import Client, Worker
 from reference.sockets import IpcDirectory, new_socket
+from reference.testing import nothing_left_behind
 
 TIMEOUT_MS = 2000
 TIMEOUT_S = TIMEOUT_MS / 1000
@@ -37,18 +37,9 @@ A, B, C = b"A", b"B", b"C"
 
 @pytest.fixture
 def context() -> Iterator[zmq.Context]:
-    """A private context that must terminate at once after the test: no socket left open."""
-    threads_before = set(threading.enumerate())
-    ctx = zmq.Context()
-    yield ctx
-    terminating = threading.Thread(target=ctx.term, name="term", daemon=True)
-    terminating.start()
-    terminating.join(TIMEOUT_S)
-    if terminating.is_alive():
-        ctx.destroy(linger=0)
-        pytest.fail("a socket was left open: the context did not terminate")
-    left = [t for t in threading.enumerate() if t not in threads_before and t is not terminating]
-    assert not left, f"threads left running: {left}"
+    """A private context; at the end, no thread may still run and no socket be open."""
+    with nothing_left_behind() as ctx:
+        yield ctx
 
 
 class Sockets:
@@ -164,6 +155,35 @@ def test_requests_go_to_peers_when_local_workers_are_busy(clusters, sockets, tra
         assert receive(client) == [b"reply to request %d" % number]
     for broker in cluster:
         assert not broker.view.counters, broker.view.counters
+
+
+def test_the_cloud_capacity_is_the_sum_over_all_peers(clusters, sockets):
+    """B has the workers, C (the last peer) has none: A must still send to B.
+
+    The guide's example keeps only the last peer's capacity, so its A would
+    believe the cloud full and hold these requests for ever.
+    """
+    cluster = clusters()
+    b_workers = [sockets.worker(cluster[B]) for _ in range(2)]
+    capacities(cluster, {A: 0, B: 2, C: 0})
+    assert cluster[A].view.cloud == 2
+    clients = [sockets.new(zmq.REQ, cluster[A].endpoints.localfe) for _ in range(2)]
+    for number, client in enumerate(clients):
+        client.send(b"%d" % number)
+    for _ in clients:
+        worker, request = receive_any(b_workers)
+        worker.send_multipart(request)
+    assert sorted(receive(client) for client in clients) == [[b"0"], [b"1"]]
+
+
+def test_a_new_peer_hears_our_capacity_without_waiting_for_a_heartbeat(clusters, sockets):
+    """No broker's capacity changes after the peers subscribe, and heartbeats are far off.
+
+    Each learns the others' capacity anyway: the state publisher answers a
+    new subscription with the capacity at once.
+    """
+    cluster = clusters(state_interval_s=3600, peer_timeout_s=7200)
+    capacities(cluster, {A: 0, B: 0, C: 0})
 
 
 def test_a_peer_request_is_only_served_locally(context, sockets):
@@ -301,16 +321,19 @@ def test_a_client_gives_up_after_its_deadline_and_goes_on(clusters):
     cluster[A].wait_until(lambda v: v.counters == unreachable, TIMEOUT_S)
 
 
-def test_a_worker_whose_handler_fails_joins_again(clusters):
+def test_a_request_a_worker_declines_costs_it_no_credit(clusters):
+    """A peer's worker whose handler fails declines; the peer broker keeps the worker."""
+
     def fussy(body: list[bytes]) -> list[bytes]:
         if body == [b"boom"]:
             raise RuntimeError("boom")
         return body
 
-    cluster = clusters(names=(A,), workers={A: 1}, handler=fussy)
+    cluster = clusters(names=(A, B), workers={B: 1}, handler=fussy)
     a = cluster[A].endpoints
     with Client(a.localfe, context=cluster.context) as client:
         assert client.request([b"boom"], 100) is None
+        cluster[B].wait_until(lambda v: v.counters == {"declined": 1}, TIMEOUT_S)
         assert client.request([b"fine"], TIMEOUT_MS) == [b"fine"]
 
 
@@ -373,16 +396,13 @@ def lone_broker(context, sockets) -> Iterator[tuple[PeeringBroker, FakePeer, Wor
     peer = FakePeer(sockets, ipc)
     broker = PeeringBroker(A, context=context, limits=Limits(max_frames=16, max_bytes=4096))
     broker.connect_peer(b"X", peer.cloudfe_endpoint, peer.statebe_endpoint)
-    worker = Worker("", context=context)
     try:
         broker.start()
         peer.join(broker)
-        worker.backend = broker.endpoints.localbe
-        worker.start()
-        broker.wait_until(lambda v: v.local == 1, TIMEOUT_S)
-        yield broker, peer, worker
+        with Worker(broker.endpoints.localbe, context=context) as worker:
+            broker.wait_until(lambda v: v.local == 1, TIMEOUT_S)
+            yield broker, peer, worker
     finally:
-        worker.stop()
         broker.stop()
         ipc.remove()
 
@@ -390,8 +410,8 @@ def lone_broker(context, sockets) -> Iterator[tuple[PeeringBroker, FakePeer, Wor
 GARBAGE = (
     ("localfe", [b"a", b"b", b"c"], "no delimiter"),
     ("localfe", [b"", b"x"] * 9, "too many frames"),
-    ("localbe", [b"junk"], "a worker's message without delimiter"),
-    ("localbe", [b"", b"NOT READY"], "a worker's message: too few frames"),
+    ("localbe", [b"junk"], "a message from an unknown worker (no delimiter)"),
+    ("localbe", [b"", b"NOT READY"], "a message from an unknown worker (too few frames)"),
     ("localbe", [b"", b"client", b"", b"reply"], "a reply from a worker that owes none"),
     ("cloudfe", [b"client", b"", b"body"], "a request from an unknown peer"),
     ("cloudbe", [b"no delimiter"], "a peer's reply: too few frames"),

@@ -11,10 +11,12 @@ its reply gets back to the client that sent it, exactly once.
 
 How the cases read:
 
-* the pairing names the implementation's sockets and the broker socket they
-  connect to: ``REQ-ROUTER`` is REQ clients and REQ workers on the broker's
-  ROUTERs; ``DEALER-ROUTER`` is DEALER clients and DEALER workers that put
-  in the empty delimiter themselves (the chapter's second variant);
+* the pairing names the implementation's clients and the broker socket they
+  connect to: ``REQ-ROUTER`` is REQ clients (and REQ workers) on the broker's
+  ROUTERs; ``DEALER-ROUTER`` is DEALER clients (and DEALER workers, which put
+  in the empty delimiter themselves for the load-balancing broker, the
+  chapter's second variant, or connect to the asynchronous server's DEALER
+  backend);
 * the peer mode says which roles the implementation plays, since the broker
   is always libzmq: ``self``, clients and workers; ``iut-connects``, the
   clients only (libzmq workers); ``iut-binds``, the workers only (libzmq
@@ -64,6 +66,23 @@ FAMILIES = (
         ),
         source=f'{_GUIDE} "Worked Example: Inter-Broker Routing"; RFC 28',
         pairings=pairings_named("REQ-ROUTER"),
+        transports=CONNECTION_ORIENTED,
+    ),
+    Family(
+        name="async-server",
+        statement=(
+            "DEALER clients and DEALER workers around the asynchronous server (ROUTER frontend, "
+            "DEALER backend dealing requests to the workers): every request reaches one worker, "
+            "once, behind its client's routing id, which is the same for all of a client's "
+            "requests and differs from every other client's; every reply a worker sends behind "
+            "that id (0 to 2 per request, replies to different clients sent back to back) "
+            "reaches that client, exactly once." + _ROLES
+        ),
+        source=(
+            f'{_GUIDE} "The Asynchronous Client/Server Pattern"; RFC 28 "The ROUTER Socket '
+            'Type", "The DEALER Socket Type"'
+        ),
+        pairings=pairings_named("DEALER-ROUTER"),
         transports=CONNECTION_ORIENTED,
     ),
 )

@@ -1,8 +1,9 @@
 """Faults that show only, or first, when the sockets work inside a broker's network.
 
 A pair of sockets forgives a lot: one peer cannot tell that every socket of
-a binding has the same routing id, and a reply's envelope has only one
-address when nothing proxied the request.  These are the bugs that the
+a binding has the same routing id, a reply's envelope has only one address
+when nothing proxied the request, and a worker that mixes up its replies
+needs two clients to show it.  These are the bugs that the
 pattern families (:mod:`matrix.families.patterns`) exist for: clients and
 workers of the implementation around the reference brokers.
 """
@@ -16,7 +17,7 @@ import time
 from conformance.binding import ErrorCode, ZmqError
 from tests.faults.harness import Fault, FaultySocket
 
-_PATTERNS = ("lb-broker", "peering")
+_PATTERNS = ("lb-broker", "peering", "async-server")
 
 
 class ReqStripsReplyAddress(FaultySocket):
@@ -88,9 +89,40 @@ class DealerResendsOnTimeout(FaultySocket):
             raise
 
 
+class DealerStaleFirstFrame(FaultySocket):
+    """A DEALER that reuses the first frame of a message for the next one sent right after it.
+
+    A header buffer kept between sends and not refilled: when two messages
+    leave with no receive in between, the second goes out with the first's
+    leading frame.  A worker answering two clients back to back sends both
+    replies to the first client.
+    """
+
+    def __init__(self, inner, type):
+        super().__init__(inner, type)
+        self.header = None
+
+    def send(self, frames, timeout_ms):
+        frames = list(frames)
+        if self.header is not None and len(frames) > 1:
+            frames[0] = self.header
+        super().send(frames, timeout_ms)
+        self.header = frames[0]
+
+    def recv(self, timeout_ms):
+        self.header = None
+        return super().recv(timeout_ms)
+
+
 FAULTS = (
-    Fault("req_strips_reply_address", ReqStripsReplyAddress, _PATTERNS, ("REQ",)),
+    Fault("req_strips_reply_address", ReqStripsReplyAddress, ("lb-broker", "peering"), ("REQ",)),
     Fault("shared_routing_id", SharedRoutingId, _PATTERNS, ("REQ", "DEALER")),
     Fault("req_drops_proxied_requests", ReqDropsProxiedRequests, ("peering",), ("REQ",)),
-    Fault("dealer_resends_on_timeout", DealerResendsOnTimeout, ("lb-broker",), ("DEALER",)),
+    Fault(
+        "dealer_resends_on_timeout",
+        DealerResendsOnTimeout,
+        ("lb-broker", "async-server"),
+        ("DEALER",),
+    ),
+    Fault("dealer_stale_first_frame", DealerStaleFirstFrame, ("async-server",), ("DEALER",)),
 )
