@@ -199,7 +199,8 @@ STATE_MACHINE = (
         name="rep-efsm",
         statement=(
             "A REP refuses with EFSM (never EAGAIN) to send before it has received a request, "
-            "and to receive again before it has replied, even with another request waiting; "
+            "and to receive again before it has replied (with a DEALER client, even with "
+            "another request waiting); "
             "after each refusal its state is unchanged: the refused reply never reaches a "
             "client, and the pending request is answered." + _WHOLE_MESSAGES_ONLY
         ),
