@@ -233,7 +233,7 @@ class PeeringBroker(Service):
         Peers are connected before :meth:`start`: the sockets belong to the
         broker's thread once it runs.
         """
-        if self._thread is not None:
+        if self.running:
             raise RuntimeError(f"{self!r} is running: connect peers before start()")
         if not isinstance(name, bytes) or not name or name == self.name_bytes:
             raise ValueError(f"a peer's name is non-empty bytes other than ours, not {name!r}")
