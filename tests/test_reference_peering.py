@@ -293,6 +293,26 @@ def test_state_messages_are_parsed_strictly():
         assert parse_capacity([zmq.Frame(f) for f in bad]) is None, bad
 
 
+def test_a_cluster_stops_cleanly_with_requests_in_flight(context, sockets):
+    """Requests held by workers, queued at a broker and on their way: stop() still ends it all.
+
+    The ``context`` fixture then checks that no broker thread runs and no
+    broker socket is open.
+    """
+    cluster = Cluster((A, B), transport="ipc", context=context)
+    try:
+        cluster.start()
+        b_worker = sockets.worker(cluster[B])
+        capacities(cluster, {A: 0, B: 1})
+        clients = [sockets.new(zmq.REQ, cluster[A].endpoints.localfe) for _ in range(3)]
+        for client in clients:
+            client.send(b"never answered")
+        receive(b_worker)  # one is held by B's worker, the others wait at A
+    finally:
+        cluster.stop()
+    assert all(broker.closed for broker in cluster)
+
+
 # -- the monitor flow, clients and workers -----------------------------------------
 
 
