@@ -131,7 +131,10 @@ class DriverBinding:
         hello = self._request("hello", deadline_s=self.startup_s, protocol=PROTOCOL_VERSION)
         if hello.get("protocol") != PROTOCOL_VERSION:
             self._break(f"speaks protocol {hello.get('protocol')!r}, not {PROTOCOL_VERSION}")
-        self.version = str(hello.get("implementation", "unknown"))
+        # The implementation names itself (name and version, free text); the
+        # command that runs it is how a reader reproduces the run.
+        self.name = str(hello.get("implementation", "unknown"))
+        self.version = f"driver: {self.command}"
         self.capabilities = Capabilities(
             socket_types=self._names(hello, "socket_types"),
             transports=self._names(hello, "transports"),
