@@ -28,7 +28,6 @@ frames are forwarded as received (``zmq.Frame``, no copy).
 
 from __future__ import annotations
 
-import errno
 from collections import deque
 from collections.abc import Callable, Iterable
 
@@ -106,7 +105,7 @@ class AsyncServer(Service):
     # -- replies --------------------------------------------------------------
 
     def _on_backend(self) -> None:
-        frontend, limits = self.frontend, self.limits
+        limits = self.limits
         for frames in drain(self.backend, self.batch):  # [client, *reply]
             if len(frames) < 2:
                 problem: str | None = "reply without client id or body"
@@ -114,18 +113,14 @@ class AsyncServer(Service):
                 problem = "empty client id"
             else:
                 problem = limits.violation(frames)
-            if problem is not None:
+            if problem is None:
+                self._reply(frames)
+            else:
                 self.drop(problem, frames)
-                continue
-            try:
-                send_frames(frontend, frames)
-            except zmq.ZMQError as error:
-                if error.errno == errno.EHOSTUNREACH:
-                    self.drop("client gone", frames)
-                elif error.errno == errno.EAGAIN:
-                    self.drop("client not reading", frames)
-                else:
-                    raise
+
+    def _reply(self, frames: Frames) -> None:
+        """Send ``[client, *reply]`` to the client, or drop it if the client cannot take it."""
+        self.send_or_drop(self.frontend, frames)
 
 
 class AsyncWorker(Service):

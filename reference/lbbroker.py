@@ -163,17 +163,9 @@ class LoadBalancer(Service):
             self.reactor.resume(self.frontend)
 
     def _reply(self, replies: list[Frames]) -> None:
-        frontend = self.frontend
+        frontend, send_or_drop = self.frontend, self.send_or_drop
         for frames in replies:
-            try:
-                send_frames(frontend, frames)
-            except zmq.ZMQError as error:
-                if error.errno == errno.EHOSTUNREACH:
-                    self.drop("client gone", frames)
-                elif error.errno == errno.EAGAIN:
-                    self.drop("client not reading", frames)
-                else:
-                    raise
+            send_or_drop(frontend, frames)
 
     # -- clients --------------------------------------------------------------
 

@@ -18,6 +18,7 @@ peer that sends garbage in a loop cannot flood it; the counters stay exact.
 from __future__ import annotations
 
 import collections
+import errno
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -25,6 +26,7 @@ from typing import Any, TypeVar
 
 import zmq
 
+from reference.frames import send_frames
 from reference.message import describe
 from reference.reactor import Reactor
 from reference.sockets import new_socket
@@ -91,6 +93,25 @@ class Service:
                 count,
                 describe(frames),
             )
+
+    def send_or_drop(self, socket: zmq.Socket, frames: Sequence[Any], peer: str = "client") -> bool:
+        """Send ``frames`` through a ROUTER_MANDATORY socket without blocking; True if sent.
+
+        If the peer the first frame names has gone (EHOSTUNREACH) or does not
+        read (EAGAIN: its queue is full), the message is dropped and counted
+        as "<peer> gone" or "<peer> not reading"; any other error is raised.
+        """
+        try:
+            send_frames(socket, frames)
+            return True
+        except zmq.ZMQError as error:
+            if error.errno == errno.EHOSTUNREACH:
+                self.drop(f"{peer} gone", frames)
+            elif error.errno == errno.EAGAIN:
+                self.drop(f"{peer} not reading", frames)
+            else:
+                raise
+            return False
 
     # -- watching it from outside ---------------------------------------------
 
