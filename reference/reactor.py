@@ -35,8 +35,8 @@ import zmq
 
 log = logging.getLogger(__name__)
 
-POLLIN = zmq.POLLIN
-POLLOUT = zmq.POLLOUT
+POLLIN = int(zmq.POLLIN)  # plain ints: pyzmq's enum operators cost more than the test
+POLLOUT = int(zmq.POLLOUT)
 
 Handler = Callable[[], None]
 Pollable = Union[zmq.Socket, int]
@@ -133,9 +133,9 @@ class Reactor:
     def _update(self, source: Pollable) -> None:
         events = 0
         if source in self._readers and source not in self._paused:
-            events |= zmq.POLLIN
+            events |= POLLIN
         if source in self._writers:
-            events |= zmq.POLLOUT
+            events |= POLLOUT
         if events:
             self._poller.register(source, events)  # registering again just updates
         elif source in self._poller:

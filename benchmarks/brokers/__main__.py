@@ -1,4 +1,7 @@
-"""``python -m benchmarks.brokers``: the load-balancing brokers, side by side, in one run."""
+"""``python -m benchmarks.brokers``: the load-balancing brokers side by side, in one run.
+
+See the package docstring (``benchmarks/brokers/__init__.py``) for the method.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from typing import NoReturn
 
 from tabulate import tabulate
 
@@ -18,8 +22,15 @@ CLIENT_KINDS = {"req": "REQ", "dealer": "DEALER, pipelined"}
 NAIVE, PROXY = SETUPS[2].label, SETUPS[3].label
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Bad input gets one line and exit status 2, not the usage text."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.brokers", description=__doc__)
+    parser = OneLineParser(prog="python -m benchmarks.brokers", description=__doc__)
     parser.add_argument("--seconds", type=float, default=2.0, help="measured time per run")
     parser.add_argument("--rounds", type=int, default=3, help="runs per row (median kept)")
     parser.add_argument("--clients", type=int, default=8)
