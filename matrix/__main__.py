@@ -49,17 +49,21 @@ DEFAULT_OUT = "matrix"
 def render(args: argparse.Namespace) -> int:
     """Write (or with --check, compare) COMPATIBILITY.md, compatibility.html and index.json."""
     from matrix.render import load, render_all
-    from matrix.render.table import ResultsError
+    from matrix.render.table import ResultsError, catalogue_warning
 
     command = " ".join(
         ["python -m matrix render", *args.results]
         + (["--out", args.out] if args.out != DEFAULT_OUT else [])
     )
     try:
-        outputs = render_all(load(args.results), command)
+        table = load(args.results)
     except ResultsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    warning = catalogue_warning(table)
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
+    outputs = render_all(table, command)
     out = Path(args.out)
     if args.check:
         stale = [

@@ -4,22 +4,27 @@ The sample results are built directly from the catalogue (fast, and every
 verdict appears in them): a libzmq row with passes, NON-STRICT, KNOWN and
 INFORMATIONAL cases, and a driver row from two files (one per peer mode)
 with a FAIL that has a reproduction, an UNSUPPORTED pairing, a BROKEN case
-and a transport it does not run.
+and a transport it does not run.  The tables depend on the results alone:
+this checkout's catalogue only orders the families it knows, so tests that
+change it patch ``matrix.catalogue``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
 
+import matrix.catalogue
 from conformance.results import CaseResult, Failure, RunResults, Verdict, fingerprint
-from matrix import CASES
+from matrix import CASES, Case, Family
 from matrix.__main__ import main
 from matrix.render import OUTPUTS, load, render_all
-from matrix.render.table import NOT_RUN
+from matrix.render.table import NO_CASE, NOT_RUN
 
 COMMAND = "python -m matrix render results"
 FAILING = "delivery/REQ-REP/tcp"
@@ -149,6 +154,7 @@ def test_render_writes_the_three_files_and_check_accepts_them(samples, capsys):
     assert status == 0
     assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUTS)
     assert render(samples, "--check")[0] == 0
+    assert capsys.readouterr().err == ""  # run against this checkout's catalogue: no warning
 
 
 def test_check_names_a_stale_file_in_one_line_and_exits_1(samples, capsys):
@@ -263,8 +269,21 @@ def edit(path: Path, change) -> None:
         (lambda d: d.write_text('{"format": "junit"}'), "not a zmq-conformance results file"),
         (lambda d: edit(d, lambda j: j["cases"][0].update(verdict="GREAT")), "malformed results"),
         (
-            lambda d: edit(d, lambda j: j["cases"][0].update(case="nope/REQ-REP/tcp")),
-            "not in this checkout's catalogue",
+            lambda d: edit(d, lambda j: j["cases"][0].update(case="delivery/REQ-PUB/tcp")),
+            "no such pairing 'REQ-PUB'",
+        ),
+        (
+            lambda d: edit(d, lambda j: j["cases"][0].update(case="delivery/REQ-REP/udp")),
+            "no such transport 'udp'",
+        ),
+        (lambda d: edit(d, lambda j: j.update(peer="everyone")), "unknown peer mode 'everyone'"),
+        (
+            lambda d: edit(d, lambda j: j["cases"][0].update(level="SHOULD")),
+            "different levels (SHOULD and MUST)",
+        ),
+        (
+            lambda d: edit(d, lambda j: j["cases"][-1].update(statement="edited since")),
+            "different statements",
         ),
         (lambda d: edit(d, lambda j: j.update(suite_version="9.9")), "different suite versions"),
         (lambda d: edit(d, lambda j: j.update(catalogue="0123456789ab")), "different catalogues"),
@@ -304,3 +323,101 @@ def test_every_link_of_the_page_leads_to_an_element_of_the_page(samples):
     links = set(re.findall(r'\bhref="#([^"]+)"', page))
     assert len(links) > 2 * 3 * 16 and links <= ids, sorted(links - ids)[:5]
     assert "http" not in re.sub(r"https://tracker\.example/1", "", page), "an external resource"
+
+
+# -- the tables depend on the results, not on this checkout's catalogue ------------------
+
+
+def with_catalogue(monkeypatch, families: tuple[Family, ...]) -> None:
+    """This checkout's catalogue as ``families``, wherever a matrix module could look it up."""
+    cases = tuple(Case(f, p, t) for f in families for p in f.pairings for t in f.transports)
+    current = {"FAMILIES": matrix.catalogue.FAMILIES, "CASES": matrix.catalogue.CASES}
+    patched = {"FAMILIES": families, "CASES": cases}
+    for name, module in list(sys.modules.items()):
+        if name == "matrix" or name.startswith("matrix."):
+            for attribute, value in current.items():
+                if getattr(module, attribute, None) is value:
+                    monkeypatch.setattr(module, attribute, patched[attribute])
+
+
+def test_a_family_added_to_the_catalogue_changes_no_table(samples, monkeypatch, capsys):
+    render(samples)
+    before = render_all(load([str(samples)]), COMMAND)
+    old = matrix.catalogue.FAMILIES
+    added = Family("a-family-added-since", "Something new.", "nowhere")
+    edited = dataclasses.replace(old[2], statement="Edited since the run.")
+    with_catalogue(monkeypatch, (old[0], added, old[1], edited, *old[3:]))
+    capsys.readouterr()
+    assert render(samples, "--check")[0] == 0
+    err = capsys.readouterr().err
+    assert err == (
+        f"warning: the results were run against catalogue {fingerprint(CASES)}, this checkout "
+        f"has {fingerprint(matrix.catalogue.CASES)}: regenerate with drivers/run-all\n"
+    )
+    assert render_all(load([str(samples)]), COMMAND) == before
+    assert "a-family-added-since" not in before["index.json"]
+
+
+def add_case(path: Path, case: str, verdict: str = "PASS", **fields) -> None:
+    def change(data):
+        data["cases"].append(
+            {"case": case, "peering": "self", "verdict": verdict, "level": "SHOULD", **fields}
+        )
+
+    edit(path, change)
+
+
+def test_results_of_a_newer_catalogue_render_with_one_warning(samples, capsys):
+    """Cases this checkout does not know are in the table, their families last, by name."""
+    for path in samples.glob("*.json"):
+        edit(path, lambda j: j.update(catalogue="0123456789ab"))
+    add_case(samples / "libzmq.json", "zz-later/DEALER-ROUTER/tcp", statement="Later.")
+    add_case(
+        samples / "libzmq.json",
+        "aa-future/DEALER-ROUTER/tcp",
+        "NON-STRICT",
+        statement="Future.",
+        reason="a future deviation",
+    )
+    for args in ((), ("--check",)):
+        assert render(samples, *args)[0] == 0
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith(
+            "warning: the results were run against catalogue 0123456789ab, this checkout has "
+            f"{fingerprint(CASES)}"
+        ), err
+    outputs = render_all(load([str(samples)]), COMMAND)
+    markdown = outputs["COMPATIBILITY.md"]
+    families = re.findall(
+        r"^\| ([a-z][a-z0-9-]+) \| (?:MUST|SHOULD|INFORMATIONAL) \|", markdown, re.M
+    )
+    known = [f.name for f in matrix.catalogue.FAMILIES]
+    assert families == [*known, "aa-future", "zz-later"]
+    assert "a future deviation" in markdown
+    driver, libzmq = json.loads(outputs["index.json"])["implementations"]
+    cell = {c["case"]: c for c in libzmq["grids"]["tcp"]["DEALER-ROUTER"]["cases"]}
+    assert cell["aa-future/DEALER-ROUTER/tcp"]["verdict"] == "NON-STRICT"
+    future = [
+        (c["peering"], c["verdict"])
+        for c in driver["grids"]["tcp"]["DEALER-ROUTER"]["cases"]
+        if c["case"] == "zz-later/DEALER-ROUTER/tcp"
+    ]
+    assert future == [("self", NOT_RUN), ("iut-connects", NOT_RUN), ("iut-binds", NOT_RUN)]
+    page = outputs["compatibility.html"]
+    assert '<dt id="family-zz-later">zz-later (SHOULD)</dt>\n<dd>Later.</dd>' in page
+
+
+KEPT = ["delivery/REQ-REP/tcp"]
+
+
+def test_cases_no_result_holds_are_not_in_the_table(samples):
+    """A pairing none of the results' cases applies to is n/a, whatever the catalogue has."""
+    for path in samples.glob("*.json"):
+        edit(path, lambda j: j.update(cases=[c for c in j["cases"] if c["case"] in KEPT]))
+    index = json.loads(render_all(load([str(samples)]), COMMAND)["index.json"])
+    libzmq = index["implementations"][1]
+    assert libzmq["grids"]["tcp"]["REQ-REP"]["status"] == "PASS"
+    assert [c["case"] for c in libzmq["grids"]["tcp"]["REQ-REP"]["cases"]] == [KEPT[0]]
+    assert libzmq["grids"]["ipc"]["REQ-REP"]["status"] == NO_CASE
+    assert libzmq["grids"]["tcp"]["REQ-ROUTER"]["status"] == NO_CASE
+    assert libzmq["counts"] == {"PASS": 1}

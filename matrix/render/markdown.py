@@ -14,7 +14,6 @@ import re
 from collections import Counter
 
 from conformance.binding import SOCKET_TYPES, TRANSPORTS
-from matrix.catalogue import FAMILIES
 from matrix.render.explain import coverage, grid_note, reason
 from matrix.render.table import MARKS, MEANINGS, NO_CASE, NOT_RUN, RANK, Cell, Entry, Row, Table
 
@@ -84,8 +83,8 @@ def _overview(table: Table) -> list[str]:
 def _families(table: Table) -> list[str]:
     header = ["family", "level", *(f"[{text(row.name)}](#{row.slug})" for row in table.rows)]
     lines = [_table_row(header), _table_row(["---"] * len(header))]
-    for family in FAMILIES:
-        cells = [family.name, family.level.value]
+    for family in table.families:
+        cells = [family.name, family.level]
         for row in table.rows:
             entries = [e for e in row.entries if e.case.family == family]
             statuses = Counter(e.status for e in entries)
@@ -160,7 +159,7 @@ def _entry(entry: Entry, cell: Cell) -> str:
     failure = entry.result.failure
     parts = [
         f"{code(entry.case.id)} {text(entry.peering)}: **{text(MARKS[entry.status])}** "
-        f"({text(entry.case.level.value)}): {text(reason(entry).rstrip('.'))}."
+        f"({text(entry.case.level)}): {text(reason(entry).rstrip('.'))}."
     ]
     if failure is not None and (failure.expected or failure.observed):
         parts.append(f"Expected {code(failure.expected)}, observed {code(failure.observed)}.")

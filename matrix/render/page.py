@@ -16,7 +16,6 @@ from string import Template
 
 from conformance.binding import SOCKET_TYPES, TRANSPORTS
 from conformance.trace import describe_step, excerpt
-from matrix.catalogue import FAMILIES
 from matrix.render.explain import coverage, grid_note, reason, replay_command
 from matrix.render.table import MARKS, MEANINGS, NO_CASE, NOT_RUN, RANK, Cell, Entry, Row, Table
 
@@ -127,9 +126,9 @@ def render(table: Table, command: str) -> str:
         overview=_overview(table),
         rows="\n".join(_row(row) for row in table.rows),
         families="\n".join(
-            f'<dt id="family-{esc(f.name)}">{esc(f.name)} ({esc(f.level.value)})</dt>\n'
-            f"<dd>{esc(f.statement)}<br>Source: {esc(f.source)}</dd>"
-            for f in FAMILIES
+            f'<dt id="family-{esc(f.name)}">{esc(f.name)} ({esc(f.level)})</dt>\n'
+            f"<dd>{esc(f.statement)}</dd>"
+            for f in table.families
         ),
     )
 
@@ -232,7 +231,7 @@ def _family(entries: list[Entry]) -> str:
     chips = " ".join(f"{esc(e.peering)} {mark(e.status)}" for e in entries)
     line = (
         f'<li class="entry"><code>{esc(case.id)}</code> '
-        f'(<a href="#family-{esc(case.family.name)}">{esc(case.level.value)}</a>): {chips}'
+        f'(<a href="#family-{esc(case.family.name)}">{esc(case.level)}</a>): {chips}'
     )
     details = "".join(_entry(e) for e in entries if e.result and e.status != "PASS")
     return f"{line}{details}</li>"
@@ -243,11 +242,8 @@ def _entry(entry: Entry) -> str:
     rows = [
         ("peering", esc(entry.peering)),
         ("verdict", mark(entry.status)),
-        ("level", esc(entry.case.level.value)),
-        (
-            "statement",
-            esc(result.statement if result and result.statement else entry.case.statement),
-        ),
+        ("level", esc(entry.case.level)),
+        ("statement", esc(entry.case.statement)),
         ("reason", esc(reason(entry))),
     ]
     if result is not None:

@@ -2,14 +2,18 @@
 
 A row is one implementation (name and version as the run reported them),
 possibly from several files, say one per peer mode.  Its cells are the
-pairings of the 4x4 grid per transport, each holding every catalogue case
-of that pairing and transport in every peering the row's files cover, with
+pairings of the 4x4 grid per transport, each holding every case of that
+pairing and transport that the results hold (for any implementation; see
+:mod:`matrix.render.cases`) in every peering the row's files cover, with
 the result or a plain "not run".  Nothing is guessed: a cell says what ran
 and what came of it, and the worst verdict is its mark.
 
 Files that cannot be merged are refused with one line: two files claiming
 the same cases of the same implementation, files of different suite
-versions or catalogues, or a case this checkout's catalogue does not have.
+versions or catalogues, or cases of one family stated differently.  That
+the results come from another catalogue than this checkout's is only a
+warning (:func:`catalogue_warning`): the committed tables must keep
+re-rendering identically while new families land.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import matrix.catalogue as checkout
 from conformance.binding import SOCKET_TYPES, TRANSPORTS
 from conformance.network import peerings
 from conformance.results import (
@@ -29,8 +34,7 @@ from conformance.results import (
     Verdict,
     fingerprint,
 )
-from matrix.catalogue import CASES
-from matrix.model import Case
+from matrix.render.cases import ResultCase, ResultFamily, collect
 
 RANK = (
     Verdict.PASS,
@@ -67,7 +71,7 @@ MEANINGS = {
     Verdict.FAIL.value: "fails a MUST",
     Verdict.BROKEN.value: "the implementation hung, crashed or broke the driver protocol",
     NOT_RUN: "the results hold no run of these cases",
-    NO_CASE: "no case of the catalogue applies to this pairing and transport",
+    NO_CASE: "no case of the results applies to this pairing and transport",
 }
 
 
@@ -80,7 +84,7 @@ class Source:
     def peerings(self) -> tuple[str, ...]:
         return tuple(p.id for p in peerings(self.run.peer))
 
-    def covers(self, case: Case, peering: str) -> bool:
+    def covers(self, case: ResultCase, peering: str) -> bool:
         """Whether this run was asked to run ``case`` in ``peering``."""
         if case.transport not in self.run.transports or peering not in self.peerings:
             return False
@@ -91,7 +95,7 @@ class Source:
 class Entry:
     """One case in one peering: its result, or None if it did not run."""
 
-    case: Case
+    case: ResultCase
     peering: str
     result: CaseResult | None = None
     source: str = ""
@@ -196,6 +200,9 @@ class Table:
     sources: list[Source]
     suite_version: str
     catalogue: str
+    """The fingerprint of the catalogue the results were run against ('' if unrecorded)."""
+    families: list[ResultFamily]
+    cases: list[ResultCase]
 
 
 # -- loading and merging ---------------------------------------------------------
@@ -226,10 +233,11 @@ def load(arguments: list[str]) -> Table:
 def build(sources: list[Source]) -> Table:
     """Merge runs into rows, refusing files that disagree (a ResultsError of one line)."""
     _check_compatible(sources)
-    known = {case.id: case for case in CASES}
+    sources = sorted(sources, key=lambda s: s.path)
+    families, cases = collect((s.path, s.run) for s in sources)
     rows: dict[tuple[str, str], Row] = {}
     claimed: dict[tuple[str, str, str, str], str] = {}
-    for source in sorted(sources, key=lambda s: s.path):
+    for source in sources:
         run = source.run
         key = (run.implementation, run.version)
         row = rows.setdefault(key, Row(run.implementation, run.version, ""))
@@ -242,11 +250,6 @@ def build(sources: list[Source]) -> Table:
                 )
         row.sources.append(source)
         for result in run.cases:
-            if result.case not in known:
-                raise ResultsError(
-                    f"{source.path}: case {result.case} is not in this checkout's catalogue "
-                    "(results of another suite version?)"
-                )
             claim = (*key, result.case, result.peering)
             if claim in claimed:
                 raise ResultsError(f"{claimed[claim]} and {source.path} both hold {result.id}")
@@ -254,16 +257,40 @@ def build(sources: list[Source]) -> Table:
     ordered = [rows[key] for key in sorted(rows)]
     _name_rows(ordered)
     for row in ordered:
-        _fill(row)
-    first = sources[0].run
+        _fill(row, cases)
     return Table(
-        ordered, sorted(sources, key=lambda s: s.path), first.suite_version, first.catalogue
+        ordered,
+        sources,
+        sources[0].run.suite_version,
+        next((s.run.catalogue for s in sources if s.run.catalogue), ""),
+        families,
+        cases,
+    )
+
+
+def catalogue_warning(table: Table) -> str:
+    """'' if the results were run against this checkout's catalogue, else why to re-run them.
+
+    Only a warning: the table is rendered from the results either way, and
+    is still what they say.
+    """
+    current = fingerprint(checkout.CASES)
+    if table.catalogue == current:
+        return ""
+    return (
+        f"the results were run against catalogue {table.catalogue or 'unrecorded'}, this "
+        f"checkout has {current}: regenerate with drivers/run-all"
     )
 
 
 def _check_compatible(sources: list[Source]) -> None:
     if not sources:
         raise ResultsError("no result files given")
+    for source in sources:
+        try:
+            peerings(source.run.peer)
+        except KeyError:
+            raise ResultsError(f"{source.path}: unknown peer mode {source.run.peer!r}") from None
     first = sources[0]
     for source in sources[1:]:
         if source.run.suite_version != first.run.suite_version:
@@ -273,7 +300,7 @@ def _check_compatible(sources: list[Source]) -> None:
             )
         ours, theirs = first.run.catalogue, source.run.catalogue
         if ours and theirs and ours != theirs:
-            current = fingerprint(CASES)
+            current = fingerprint(checkout.CASES)
             stale = [s.path for s in (first, source) if s.run.catalogue != current]
             raise ResultsError(
                 f"{first.path} and {source.path} were run against different catalogues "
@@ -297,7 +324,7 @@ def _name_rows(rows: list[Row]) -> None:
         row.slug = slug
 
 
-def _fill(row: Row) -> None:
+def _fill(row: Row, cases: list[ResultCase]) -> None:
     found: dict[tuple[str, str], tuple[CaseResult, str]] = {}
     for source in row.sources:
         for result in source.run.cases:
@@ -307,8 +334,8 @@ def _fill(row: Row) -> None:
             for binds in SOCKET_TYPES:
                 anchor = f"{row.slug}-{transport}-{connects}-{binds}".lower()
                 row.cells[(transport, connects, binds)] = Cell(transport, connects, binds, anchor)
-    for case in CASES:
-        cell = row.cells[(case.transport, case.pairing.connects, case.pairing.binds)]
+    for case in cases:
+        cell = row.cells[(case.transport, case.connects, case.binds)]
         cell.has_cases = True
         for peering in PEERINGS:
             hit = found.get((case.id, peering))
