@@ -73,12 +73,16 @@ class Peer:
     model: Client
     socket: Socket
     endpoint: str
+    found_empty: bool = False
+    """Whether a receive found nothing since the model last changed."""
+
+    def worth_receiving(self) -> bool:
+        """Whether a receive can show something new: a message, EFSM, or a first EAGAIN."""
+        return not self.found_empty or self.model.expected_receive() != ErrorCode.EAGAIN
 
 
 class ModelMachine(RuleBasedStateMachine):
     """The rules every pairing shares: clients join, leave, send and receive."""
-
-    mandatory_settable = False
 
     def __init__(self, network: Network, case: Case) -> None:
         super().__init__()
@@ -89,6 +93,8 @@ class ModelMachine(RuleBasedStateMachine):
         self.requests_received: list[Request] = []
         self.server: Server = Server()
         self.server_socket: Socket | None = None
+        self.server_found_empty = False
+        self.unknown_id_tried = False
         self._example = network.sockets()  # every socket of the example closes at teardown
         self._example.__enter__()
 
@@ -111,6 +117,7 @@ class ModelMachine(RuleBasedStateMachine):
         self.server.joined(model)
         peer = Peer(model, sock, endpoint)
         self.peers.append(peer)
+        self.something_happened()
         return peer
 
     def routing_id_taken(self, routing_id: bytes) -> bool:
@@ -118,6 +125,18 @@ class ModelMachine(RuleBasedStateMachine):
         return routing_id == self.server.routing_id or any(
             p.model.routing_id == routing_id for p in self.peers
         )
+
+    def something_happened(self) -> None:
+        """Something was sent or received: a check that found nothing may find something now.
+
+        Repeating a check that found nothing while nothing happened only
+        spends a step, so each such check is offered once in between, and
+        the search spends its steps on sequences that go somewhere.
+        """
+        for peer in self.peers:
+            peer.found_empty = False
+        self.server_found_empty = False
+        self.unknown_id_tried = False
 
     def live_peers(self) -> list[Peer]:
         return [p for p in self.peers if p.model.live]
@@ -142,6 +161,7 @@ class ModelMachine(RuleBasedStateMachine):
         model.live = False
         model.disconnected_by_server = by_server
         self.server.left(model)
+        self.something_happened()
         if not by_server:
             # Its only peer is gone, at once: the disconnecting socket knows.
             probe = self.tags.message((), model.name)
@@ -169,19 +189,23 @@ class ModelMachine(RuleBasedStateMachine):
             must_succeed(where, client.socket.send, sent, TIMEOUT_MS)
         if refusal is None:
             model.sent(message)
+            self.something_happened()
 
-    @rule(client=clients)
+    @precondition(lambda self: any(p.worth_receiving() for p in self.live_peers()))
+    @rule(client=clients.filter(Peer.worth_receiving))
     def client_receives(self, client: Peer) -> None:
         model = client.model
         where = f"{model} receive"
         expected = model.expected_receive()
         if isinstance(expected, ErrorCode):
             must_fail(expected, where, client.socket.recv, 0)
+            client.found_empty = expected == ErrorCode.EAGAIN
             return
         observed = must_arrive(client.socket, where)
         wanted = self.client_frames(model, expected.message)
         assert_message(observed, wanted, f"{where} ({expected.message})")
         model.received(expected)
+        self.something_happened()
 
     # -- the server, for every type -----------------------------------------------
 
@@ -192,13 +216,18 @@ class ModelMachine(RuleBasedStateMachine):
         expected = self.server.expected_receive()
         if isinstance(expected, ErrorCode):
             must_fail(expected, where, self.server_socket.recv, 0)
+            self.server_found_empty = expected == ErrorCode.EAGAIN
             return None
         observed = must_arrive(self.server_socket, where)
         candidates = [((c, m), m, self.server.view(c, m, observed)) for c, m in expected]
         client, message = match_arrival(observed, candidates, where)
         problem = self.server.problem(client, observed)
         assert problem is None, f"{where}: {problem}"
+        self.something_happened()
         return self.server.received(client, message, observed)
+
+    def server_receive_worth_trying(self) -> bool:
+        return not self.server_found_empty or self.server.expected_receive() != ErrorCode.EAGAIN
 
     def server_send(self, message: Message, sent: Sequence[bytes], refusal: ErrorCode | None):
         assert self.server_socket is not None
@@ -207,12 +236,13 @@ class ModelMachine(RuleBasedStateMachine):
             must_fail(refusal, where, self.server_socket.send, sent, 0)
         else:
             must_succeed(where, self.server_socket.send, sent, TIMEOUT_MS)
+            self.something_happened()
 
 
 class RepServerRules:
     """A REP server: receive a request, then reply to it."""
 
-    @precondition(lambda self: self.peers)
+    @precondition(ModelMachine.server_receive_worth_trying)
     @rule()
     def server_receives(self: ModelMachine) -> None:
         self.server_receive()
@@ -231,7 +261,7 @@ class RepServerRules:
 class RouterServerRules:
     """A ROUTER server: receive from anyone, send to any routing id, known or not."""
 
-    @precondition(lambda self: self.peers)
+    @precondition(ModelMachine.server_receive_worth_trying)
     @rule(target=requests)
     def server_receives(self: ModelMachine):
         request = self.server_receive()
@@ -256,7 +286,7 @@ class RouterServerRules:
         if fate is Fate.DELIVERED:
             request.client.deliver(message, answers=request.message.request)
 
-    @precondition(lambda self: self.peers)  # with no client, every id is unknown: no contrast
+    @precondition(lambda self: not self.unknown_id_tried)
     @rule(routing_id=ids, body=bodies)
     def server_sends_to_unknown_id(self: ModelMachine, routing_id: bytes, body: list[bytes]):
         assert isinstance(self.server, RouterServer)
@@ -267,21 +297,13 @@ class RouterServerRules:
         )
         fate = self.server.unknown_id_fate()
         self.server_send(message, sent, fate if isinstance(fate, ErrorCode) else None)
-
-    # Offered once a client has left, where the option decides what a reply to it does.
-    @precondition(lambda self: self.mandatory_settable and len(self.live_peers()) < len(self.peers))
-    @rule(on=st.booleans())
-    def server_sets_mandatory(self: ModelMachine, on: bool) -> None:
-        assert isinstance(self.server, RouterServer) and self.server_socket is not None
-        where = "server (ROUTER) set ROUTER_MANDATORY"
-        must_succeed(where, self.server_socket.set, "ROUTER_MANDATORY", on)
-        self.server.mandatory = on
+        self.unknown_id_tried = True
 
 
 class DealerServerRules:
     """A DEALER server: receive from anyone, send to the next client in its rotation."""
 
-    @precondition(lambda self: self.peers)
+    @precondition(ModelMachine.server_receive_worth_trying)
     @rule()
     def server_receives(self: ModelMachine) -> None:
         self.server_receive()
@@ -356,11 +378,15 @@ def machine_class(pairing: Pairing, supported: frozenset[str]) -> type[ModelMach
     topology = Topology.of(pairing)
     joining_options = client_options(topology, supported)
 
-    @initialize(target=clients, server=server_options(topology, supported), client=joining_options)
-    def start(self: ModelMachine, server: Options, client: Options) -> Peer:
-        """The server, and its first client: every example has something to talk about."""
+    @initialize(
+        target=clients,
+        server=server_options(topology, supported),
+        clients=st.lists(joining_options, min_size=1, max_size=MAX_CLIENTS),
+    )
+    def start(self: ModelMachine, server: Options, clients: list[Options]):
+        """The server and its first clients: every example has someone to talk to."""
         self.open_server(server)
-        return self.open_client(client)
+        return multiple(*(self.open_client(options) for options in clients))
 
     @precondition(lambda self: len(self.live_peers()) < MAX_CLIENTS)
     @rule(target=clients, options=joining_options)
@@ -371,7 +397,6 @@ def machine_class(pairing: Pairing, supported: frozenset[str]) -> type[ModelMach
     namespace = {
         "start": start,
         "join": join,
-        "mandatory_settable": "ROUTER_MANDATORY" in supported,
         "__module__": __name__,
     }
     return type(name, (SERVER_RULES[topology.server_type], ModelMachine), namespace)

@@ -58,13 +58,22 @@ class RouterServer(Server):
 
     def view(self, client: Client, message: Message, observed: Sequence[bytes]) -> Frames:
         route = client.route or client.routing_id or (observed[0] if observed else b"")
-        # A correlating REQ puts its request id before the delimiter: one frame,
-        # whose value only the REQ itself needs to understand.
-        envelope = observed[1:2] if correlating(client) else ()
+        envelope = self.request_id(observed) if correlating(client) else ()
         delimited = client.type == "REQ"
         return frames(
             "ROUTER", message.payload, delimited=delimited, route=route, envelope=envelope
         )
+
+    @staticmethod
+    def request_id(observed: Sequence[bytes]) -> tuple[bytes, ...]:
+        """The request id a correlating REQ puts before the delimiter: one non-empty frame.
+
+        Its value is the REQ's own business, so the model takes it from the
+        observation; when there is none, a placeholder shows where it belongs.
+        """
+        if len(observed) > 1 and observed[1]:
+            return (observed[1],)
+        return (b"<request id>",)
 
     def problem(self, client: Client, observed: Sequence[bytes]) -> str | None:
         """A routing id must be one client's only: never another client's."""
@@ -79,7 +88,7 @@ class RouterServer(Server):
         route = observed[0]
         client.route = route
         self.routes[route] = client
-        envelope = tuple(observed[1:2]) if correlating(client) else ()
+        envelope = self.request_id(observed) if correlating(client) else ()
         return Request(client, message, route, envelope)
 
     def knows(self, routing_id: bytes) -> bool:
