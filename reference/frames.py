@@ -34,6 +34,7 @@ MORE_NOBLOCK = int(zmq.SNDMORE | zmq.NOBLOCK)
 _EVENTS = int(zmq.EVENTS)
 _send = zmq.backend.Socket.send
 _recv = zmq.backend.Socket.recv
+_get = zmq.backend.Socket.get
 _POLLIN = int(zmq.POLLIN)
 
 
@@ -84,7 +85,7 @@ def drain(socket: zmq.Socket, limit: int) -> Iterator[Frames]:
             yield recv_frames(socket)
         except zmq.Again:
             return
-        if not count and not socket.getsockopt(_EVENTS) & _POLLIN:
+        if not count and not _get(socket, _EVENTS) & _POLLIN:
             return
 
 

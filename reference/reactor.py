@@ -161,12 +161,18 @@ class Reactor:
         """Poll and dispatch until :meth:`stop` is called."""
         poll = self._poller.poll
         readers, writers = self._readers, self._writers
+        max_wait_ms = math.ceil(self.max_wait_s * 1000)
         while not self._stopping:
-            for source, events in poll(self._wait_ms()):
-                if events & POLLIN:
-                    self._call(readers.get(source), source)
-                if events & POLLOUT:
-                    self._call(writers.get(source), source)
+            wait_ms = self._wait_ms() if self._timers else max_wait_ms
+            for source, events in poll(wait_ms):
+                # A handler may remove another source's handler: look each one up as it comes.
+                try:
+                    if events & POLLIN and (handler := readers.get(source)) is not None:
+                        handler()
+                    if events & POLLOUT and (handler := writers.get(source)) is not None:
+                        handler()
+                except Exception:
+                    log.exception("handler for %r failed; going on", source)
             if self._timers:
                 self._run_due_timers()
             if self.after_round is not None:
@@ -189,15 +195,6 @@ class Reactor:
         self._wake_sender.close()
 
     # -- internals ------------------------------------------------------------
-
-    @staticmethod
-    def _call(handler: Handler | None, source: Pollable) -> None:
-        if handler is None:  # removed by an earlier handler in this round
-            return
-        try:
-            handler()
-        except Exception:
-            log.exception("handler for %r failed; going on", source)
 
     def _wait_ms(self) -> int:
         wait_s = self.max_wait_s

@@ -39,20 +39,25 @@ def main(argv: list[str] | None = None) -> int:
         "--window", type=int, default=16, help="requests in flight per DEALER client"
     )
     parser.add_argument("--size", type=int, default=64, help="request body bytes")
+    parser.add_argument(
+        "--credits", type=int, default=32, help="READY credits of each credit-based worker"
+    )
+    parser.add_argument("--only", choices=["req", "dealer"], help="measure one kind of client only")
     args = parser.parse_args(argv)
-    if min(args.seconds, args.rounds, args.clients, args.workers, args.window) <= 0:
+    if min(args.seconds, args.rounds, args.clients, args.workers, args.window, args.credits) <= 0:
         parser.error("every number must be positive")
 
     began = time.monotonic()
     runs: dict[tuple[str, str], list[Measurement]] = {}
     for _ in range(args.rounds):
-        for client_kind in CLIENT_KINDS:
+        for client_kind in [args.only] if args.only else CLIENT_KINDS:
             work = load.Load(
                 clients=args.clients,
                 workers=args.workers,
                 client_kind=client_kind,
                 window=args.window,
                 size=args.size,
+                credits=args.credits,
                 measure_s=args.seconds,
             )
             for setup in SETUPS:
