@@ -10,7 +10,7 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import NoReturn
 
 from tabulate import tabulate
@@ -19,7 +19,18 @@ from benchmarks.brokers import load
 from benchmarks.brokers.run import SETUPS, Measurement, MeasurementFailed, measure
 
 CLIENT_KINDS = {"req": "REQ", "dealer": "DEALER, pipelined"}
+REQ_WORKERS, CREDIT_WORKERS = SETUPS[0].label, SETUPS[1].label
 NAIVE, PROXY = SETUPS[2].label, SETUPS[3].label
+TARGETS = (
+    ("dealer", (CREDIT_WORKERS,), NAIVE, 1.5),
+    ("dealer", (CREDIT_WORKERS,), PROXY, 0.35),
+    ("req", (REQ_WORKERS, CREDIT_WORKERS), PROXY, 0.9),
+)
+"""Issue 5's targets: (clients, the reference variants, the broker compared with, least ratio).
+
+With pipelined clients the targets are the credit-based variant's: REQ workers
+hold one request each, in the reference broker as in the naive one, so both
+are bound by the same worker round trips, and credits are the cure."""
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -67,44 +78,89 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"{setup.label}, {client_kind} clients: {error}", file=sys.stderr)
                     continue
                 runs.setdefault((client_kind, setup.label), []).append(measurement)
-    print(render(runs))
+    rows = summarize(runs)
+    print(render(rows))
+    print()
+    print("\n".join(verdicts(rows)))
     load_average = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(f"\n{time.monotonic() - began:.0f} s; load average now {load_average}")
     return 0
 
 
-def render(runs: dict[tuple[str, str], list[Measurement]]) -> str:
-    """The table: one row per client kind and broker, medians over the rounds."""
+@dataclass(frozen=True)
+class Row:
+    """Medians over the rounds of one broker under one kind of client."""
 
-    def median(client_kind: str, label: str, value: Callable[[Measurement], float]) -> float:
-        found = runs.get((client_kind, label))
-        return statistics.median(value(m) for m in found) if found else float("nan")
+    rate: float
+    p50_us: float
+    p99_us: float
+    broker_cpu_us: float
+    load_cpu_us: float
 
-    rows = []
+
+def summarize(runs: dict[tuple[str, str], list[Measurement]]) -> dict[tuple[str, str], Row]:
+    """One row per (client kind, broker label) that has measurements: their medians."""
+    return {
+        key: Row(
+            rate=statistics.median(m.sample.rate for m in found),
+            p50_us=statistics.median(m.sample.p50_us for m in found),
+            p99_us=statistics.median(m.sample.p99_us for m in found),
+            broker_cpu_us=statistics.median(m.broker_cpu_us for m in found),
+            load_cpu_us=statistics.median(m.load_cpu_us for m in found),
+        )
+        for key, found in runs.items()
+        if found
+    }
+
+
+def ratio(rows: dict[tuple[str, str], Row], client_kind: str, label: str, other: str) -> float:
+    """``label``'s rate over ``other``'s, or NaN if either is missing."""
+    mine, theirs = rows.get((client_kind, label)), rows.get((client_kind, other))
+    if mine is None or theirs is None or not theirs.rate:
+        return float("nan")
+    return mine.rate / theirs.rate
+
+
+def render(rows: dict[tuple[str, str], Row]) -> str:
+    """The table: one line per client kind and broker."""
+    lines = []
     for client_kind, client_label in CLIENT_KINDS.items():
-        naive = median(client_kind, NAIVE, lambda m: m.sample.rate)
-        proxy = median(client_kind, PROXY, lambda m: m.sample.rate)
         for setup in SETUPS:
-            label = setup.label
-            if (client_kind, label) not in runs:
+            row = rows.get((client_kind, setup.label))
+            if row is None:
                 continue
-            rate = median(client_kind, label, lambda m: m.sample.rate)
-            rows.append(
+            lines.append(
                 [
                     client_label,
-                    label,
-                    f"{rate:,.0f}",
-                    f"{median(client_kind, label, lambda m: m.sample.p50_us):,.0f}",
-                    f"{median(client_kind, label, lambda m: m.sample.p99_us):,.0f}",
-                    f"{median(client_kind, label, lambda m: m.broker_cpu_us):.1f}",
-                    f"{median(client_kind, label, lambda m: m.load_cpu_us):.1f}",
-                    f"{rate / naive:.2f}",
-                    f"{rate / proxy:.2f}",
+                    setup.label,
+                    f"{row.rate:,.0f}",
+                    f"{row.p50_us:,.0f}",
+                    f"{row.p99_us:,.0f}",
+                    f"{row.broker_cpu_us:.1f}",
+                    f"{row.load_cpu_us:.1f}",
+                    f"{ratio(rows, client_kind, setup.label, NAIVE):.2f}",
+                    f"{ratio(rows, client_kind, setup.label, PROXY):.2f}",
                 ]
             )
     headers = ["clients", "broker", "req/s", "p50 us", "p99 us"]
     headers += ["broker CPU us/req", "load CPU us/req", "x naive", "x proxy"]
-    return tabulate(rows, headers=headers, disable_numparse=True)
+    return tabulate(lines, headers=headers, disable_numparse=True)
+
+
+def verdicts(rows: dict[tuple[str, str], Row]) -> list[str]:
+    """One line per target and reference variant: the ratio measured, and whether it is met."""
+    lines = []
+    for client_kind, labels, other, least in TARGETS:
+        for label in labels:
+            measured = ratio(rows, client_kind, label, other)
+            if measured != measured:  # NaN: a row is missing
+                continue
+            verdict = "met" if measured >= least else "NOT met"
+            lines.append(
+                f"{CLIENT_KINDS[client_kind]} clients: {label} / {other} = {measured:.2f}"
+                f" (target >= {least}): {verdict}"
+            )
+    return lines
 
 
 if __name__ == "__main__":
