@@ -36,6 +36,7 @@ class Load:
     credits: int = 32  # READY credits a credit-based DEALER worker announces
     warmup_s: float = 0.5
     measure_s: float = 2.0
+    min_replies: int = 0  # measure on past measure_s until this many replies (up to 10 s more)
 
 
 @dataclass(frozen=True)
@@ -84,13 +85,14 @@ def run_clients(frontend: str, load: Load, results: Connection) -> None:
     record = latencies.append
     start = time.perf_counter_ns() + int(load.warmup_s * 1e9)
     end = start + int(load.measure_s * 1e9)
+    last_chance = end + 10 * 10**9
     for socket in sockets:
         for _ in range(in_flight):
             send(socket)
     replies = 0
     measuring = False
-    while now() < end:
-        if not measuring and now() >= start:
+    while (moment := now()) < end or (replies < load.min_replies and moment < last_chance):
+        if not measuring and moment >= start:
             measuring = True
             results.send("measuring")
         for socket, _ in poller.poll(100):
@@ -104,19 +106,20 @@ def run_clients(frontend: str, load: Load, results: Connection) -> None:
                     break
                 received = now()
                 sent = unpack(body)[0]
-                if start <= received < end:
+                if start <= received:
                     replies += 1
                     record(received - sent)
                 send(socket)
                 if kind == zmq.REQ:
                     break
+    seconds = (now() - start) / 1e9
     results.send("done")
     for socket in sockets:
         socket.close(0)
     context.term()
     latencies.sort()
     results.send(
-        Sample(replies, load.measure_s, _percentile(latencies, 0.5), _percentile(latencies, 0.99))
+        Sample(replies, seconds, _percentile(latencies, 0.5), _percentile(latencies, 0.99))
     )
 
 
