@@ -29,9 +29,10 @@ Method, and why it is fair:
   load-balancing brokers' first variant and the naive one, DEALER workers
   announcing credits for the credit-based variant, and DEALER workers that
   say nothing for ``zmq.proxy`` (a DEALER backend deals to DEALER or REP).
-- The rounds are interleaved (every row once, then every row again) and the
-  table shows the median of each row, so a burst of load from something else
-  on the machine hits all rows alike.  The table also shows the CPU time of
+- The rounds are interleaved (every row once, then every row again, each
+  round starting with another broker) and the table shows the median of
+  each row over 4 rounds of 1.5 s, so a burst of load from something else on
+  the machine hits all rows alike.  The table also shows the CPU time of
   the broker process (all its threads, libzmq's I/O thread included) and of
   the client and worker processes per request, read from /proc: those move
   much less than throughput when the machine is shared.

@@ -3,7 +3,9 @@
 Both are written to cost the broker's competitors as little CPU as possible,
 so that what the table compares is the brokers: all clients live in one
 process and all workers in another, each a single thread polling its sockets
-and draining every readable one before polling again.  A worker echoes each
+and draining every readable one before polling again (with
+:func:`reference.frames.drain`, which ends a drain at the cheapest system
+call, and frames forwarded as received).  A worker echoes each
 request as it came (envelope included), which is a correct reply for every
 broker here.  A request carries its send time, so a client measures latency
 from the reply alone, without a table of requests in flight.
@@ -18,9 +20,10 @@ from multiprocessing.connection import Connection
 
 import zmq
 
+from reference.frames import drain, send_frames
+
 READY = b"READY"
 _STAMP = struct.Struct("<Q")
-_NOBLOCK = zmq.NOBLOCK
 _MORE = zmq.SNDMORE
 
 
@@ -96,22 +99,13 @@ def run_clients(frontend: str, load: Load, results: Connection) -> None:
             measuring = True
             results.send("measuring")
         for socket, _ in poller.poll(100):
-            recv = socket.recv
-            while True:
-                try:
-                    body = recv(_NOBLOCK)
-                    if kind == zmq.DEALER:
-                        body = recv(_NOBLOCK)  # behind the delimiter: the whole message is here
-                except zmq.Again:
-                    break
+            for frames in drain(socket, in_flight):
                 received = now()
-                sent = unpack(body)[0]
+                sent = unpack(frames[-1].bytes)[0]
                 if start <= received:
                     replies += 1
                     record(received - sent)
                 send(socket)
-                if kind == zmq.REQ:
-                    break
     seconds = (now() - start) / 1e9
     results.send("done")
     for socket in sockets:
@@ -152,22 +146,8 @@ def run_workers(backend: str, kind: str, load: Load, control: Connection) -> Non
             if not isinstance(socket, zmq.Socket):
                 running = False
                 continue
-            recv, send = socket.recv, socket.send
-            while True:
-                try:
-                    frame = recv(_NOBLOCK, copy=False)
-                except zmq.Again:
-                    break
-                frames = [frame]
-                while frame.more:
-                    frame = recv(_NOBLOCK, copy=False)
-                    frames.append(frame)
-                last = frames.pop()
-                for frame in frames:
-                    send(frame, _MORE, copy=False)
-                send(last, 0, copy=False)
-                if kind == "req":
-                    break
+            for frames in drain(socket, 1 if kind == "req" else load.credits):
+                send_frames(socket, frames)
     for socket in sockets:
         socket.close(0)
     context.term()
