@@ -165,8 +165,7 @@ class AsyncWorker(Service):
                 if not all(replies):
                     raise ValueError("the handler returned a reply with no frames")
             except Exception:
-                self.counters["handler failed"] += 1
-                self.log.exception("%s: the handler failed on %d frame(s)", self.name, len(body))
+                self.count("handler failed", f" on {len(body)} frame(s)", exc_info=True)
                 continue
             self.handled += 1  # before the replies leave: whoever sees one sees the count
             for reply in replies:

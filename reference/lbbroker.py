@@ -151,7 +151,8 @@ class LoadBalancer(Service):
                 if not workers.ready(worker, credits):
                     drop("credits over the limit", frames)
             elif not workers.done(worker):
-                drop(f"unknown worker ({problem})", frames)
+                whose = "a worker that owes none" if worker in workers else "an unknown worker"
+                drop(f"message from {whose} ({problem})", frames)
             elif is_declined(frames, 2):
                 self.counters["declined"] += 1
             else:
@@ -195,17 +196,10 @@ class LoadBalancer(Service):
             except zmq.ZMQError as error:
                 workers.stall(worker)  # the request was not sent
                 if error.errno == errno.EAGAIN:
-                    self.counters["worker queue full"] += 1
-                    self.log.warning("%s: worker %r is not reading; holding it", self.name, worker)
+                    self.count("worker not reading", f": held back until it answers ({worker!r})")
                 elif error.errno == errno.EHOSTUNREACH:
                     lost = workers.remove(worker)
-                    self.counters["worker gone"] += 1
-                    self.log.warning(
-                        "%s: worker %r is gone; %d request(s) may be lost with it",
-                        self.name,
-                        worker,
-                        lost,
-                    )
+                    self.count("worker gone", f": {worker!r}, {lost} request(s) lost with it")
                 else:
                     raise
         return False

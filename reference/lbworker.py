@@ -114,6 +114,5 @@ class Worker(Service):
         try:
             return list(self.handler(body))
         except Exception:
-            self.counters["handler failed"] += 1
-            self.log.exception("%s: the handler failed on %d frame(s)", self.name, len(body))
+            self.count("handler failed", f" on {len(body)} frame(s)", exc_info=True)
             return []

@@ -80,19 +80,22 @@ class Service:
         self._sockets.remove(socket)
         socket.close(linger=0)
 
-    def drop(self, reason: str, frames: Sequence[object] = ()) -> None:
-        """Count a message that is dropped, log it (rate-limited), and carry on."""
+    def count(self, reason: str, detail: str = "", exc_info: bool = False) -> None:
+        """Count an event by reason, log it (rate-limited), and carry on.
+
+        ``exc_info`` adds the exception being handled, with its traceback.
+        """
         counters = self.counters
         counters[reason] += 1
         count = counters[reason]
-        if count & (count - 1) == 0:  # 1, 2, 4, 8, ...
+        if count & (count - 1) == 0:  # the 1st, 2nd, 4th, 8th... time
             self.log.warning(
-                "%s dropped a message (%s; %d so far): %s",
-                self.name,
-                reason,
-                count,
-                describe(frames),
+                "%s: %s (%d so far)%s", self.name, reason, count, detail, exc_info=exc_info
             )
+
+    def drop(self, reason: str, frames: Sequence[object] = ()) -> None:
+        """Count and log (rate-limited) a message that is dropped, and carry on."""
+        self.count(reason, f"; dropped {describe(frames)}")
 
     def send_or_drop(self, socket: zmq.Socket, frames: Sequence[Any], peer: str = "client") -> bool:
         """Send ``frames`` through a ROUTER_MANDATORY socket without blocking; True if sent.

@@ -202,8 +202,8 @@ def test_drops_are_counted_exactly_and_logged_sparingly(caplog):
             service.drop("junk", [b"x"])
     service.stop()
     assert service.counters["junk"] == 20
-    assert [record.getMessage().split("; ")[1] for record in caplog.records] == [
-        f"{count} so far): [b'x']" for count in (1, 2, 4, 8, 16)
+    assert [record.getMessage() for record in caplog.records] == [
+        f"counting: junk ({count} so far); dropped [b'x']" for count in (1, 2, 4, 8, 16)
     ]
 
 
