@@ -7,7 +7,7 @@ machine's steps, with the observation that broke the model.
 
 import pytest
 
-from conformance.model.machine import run_model
+from conformance.model.pairings import run_model
 
 
 @pytest.mark.zmq_family("model")

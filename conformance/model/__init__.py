@@ -9,8 +9,9 @@ a ``RuleBasedStateMachine``: every rule acts on the implementation through
 the binding interface and checks what it observes against the model.
 
 One module per job: :mod:`.messages` (what a message is and how each socket
-type frames it), :mod:`.clients` (DEALER and ROUTER clients), :mod:`.req`,
-:mod:`.rep`, :mod:`.router` and :mod:`.dealer` (the models of each type),
-:mod:`.topology` (who binds and who connects), :mod:`.checks` (how an
-observation is compared), :mod:`.machine` (the rules).
+type frames it); :mod:`.clients` and :mod:`.req` (the clients), :mod:`.server`,
+:mod:`.rep`, :mod:`.router` and :mod:`.dealer` (the servers); :mod:`.topology`
+(who binds and who connects); :mod:`.checks` (how an observation is
+compared); :mod:`.machine` (the shared rules), :mod:`.server_rules` (each
+server's rules) and :mod:`.pairings` (one machine per pairing, run as a test).
 """

@@ -1,43 +1,23 @@
-"""The state machine: random steps on the implementation, each checked against the model.
-
-One ``RuleBasedStateMachine`` class per pairing (``ReqToRep``,
-``RouterToDealer``...), made by :func:`machine_class`.  Its rules are the
-steps a shrunk counterexample reads as::
-
-    state = ReqToRouter()
-    state.start(options={'ROUTER_MANDATORY': True})
-    client_0 = state.join(options={'REQ_RELAXED': False, 'REQ_CORRELATE': False})
-    state.client_sends(client=client_0, body=[b''])
-    request_0 = state.server_receives()
-    state.server_replies(request=request_0, body=[b''])
-    state.client_receives(client=client_0)
+"""The state machine's shared part: clients join, leave, send and receive; the server's plumbing.
 
 Each rule acts through the binding interface only, so the machine runs
 unchanged over a driver, and checks what it observes against the model.
 A rule is only offered when the model can tell its outcome exactly
 (preconditions and bundle filters say when); every wait is for something
 the model says must happen (``TIMEOUT_MS``), and a non-blocking call is
-used wherever the model says nothing can be on its way.
+used wherever the model says nothing can be on its way.  The server's own
+rules are in :mod:`conformance.model.server_rules`, and
+:mod:`conformance.model.pairings` puts together one machine per pairing.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from hypothesis import assume, settings
+from hypothesis import assume
 from hypothesis import strategies as st
-from hypothesis.stateful import (
-    Bundle,
-    RuleBasedStateMachine,
-    consumes,
-    initialize,
-    multiple,
-    precondition,
-    rule,
-    run_state_machine_as_test,
-)
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, precondition, rule
 
 from conformance.assertions import assert_message
 from conformance.binding import ErrorCode, Frames, Socket
@@ -49,15 +29,12 @@ from conformance.model.messages import Message, Tags, bodies, frames
 from conformance.model.rep import RepServer
 from conformance.model.req import ReqClient
 from conformance.model.router import Request, RouterServer
-from conformance.model.server import Fate, Server
+from conformance.model.server import Server
 from conformance.model.topology import Topology, Wiring
 from conformance.network import TIMEOUT_MS, Network, Options
-from matrix import Case, Pairing
+from matrix import Case
 
 MAX_CLIENTS = 3
-STEPS = 20
-"""Steps per example: enough for a few clients to join, talk and leave, cheap enough to
-run 100 examples per case."""
 
 ids = st.binary(min_size=1, max_size=8).filter(lambda b: b[0] != 0)
 """Explicit routing ids: a 0x00 first byte is reserved for automatic ids."""
@@ -239,89 +216,6 @@ class ModelMachine(RuleBasedStateMachine):
             self.something_happened()
 
 
-class RepServerRules:
-    """A REP server: receive a request, then reply to it."""
-
-    @precondition(ModelMachine.server_receive_worth_trying)
-    @rule()
-    def server_receives(self: ModelMachine) -> None:
-        self.server_receive()
-
-    @precondition(lambda self: self.peers)
-    @rule(body=bodies)
-    def server_replies(self: ModelMachine, body: list[bytes]) -> None:
-        assert isinstance(self.server, RepServer)
-        message = self.tags.message(body, "server")
-        refusal = self.server.refusal_to_reply()
-        self.server_send(message, message.payload, refusal)
-        if refusal is None:
-            self.server.replied(message)
-
-
-class RouterServerRules:
-    """A ROUTER server: receive from anyone, send to any routing id, known or not."""
-
-    @precondition(ModelMachine.server_receive_worth_trying)
-    @rule(target=requests)
-    def server_receives(self: ModelMachine):
-        request = self.server_receive()
-        if request is None:
-            return multiple()
-        self.requests_received.append(request)
-        return request
-
-    @precondition(lambda self: any(r.fate() is not None for r in self.requests_received))
-    @rule(request=requests.filter(lambda r: r.fate() is not None), body=bodies)
-    def server_replies(self: ModelMachine, request: Request, body: list[bytes]) -> None:
-        message = self.tags.message(body, "server")
-        sent = frames(
-            "ROUTER",
-            message.payload,
-            delimited=self.topology.delimited,
-            route=request.route,
-            envelope=request.envelope,
-        )
-        fate = request.fate()
-        self.server_send(message, sent, fate if isinstance(fate, ErrorCode) else None)
-        if fate is Fate.DELIVERED:
-            request.client.deliver(message, answers=request.message.request)
-
-    @precondition(lambda self: not self.unknown_id_tried)
-    @rule(routing_id=ids, body=bodies)
-    def server_sends_to_unknown_id(self: ModelMachine, routing_id: bytes, body: list[bytes]):
-        assert isinstance(self.server, RouterServer)
-        assume(not self.server.knows(routing_id))
-        message = self.tags.message(body, "server")
-        sent = frames(
-            "ROUTER", message.payload, delimited=self.topology.delimited, route=routing_id
-        )
-        fate = self.server.unknown_id_fate()
-        self.server_send(message, sent, fate if isinstance(fate, ErrorCode) else None)
-        self.unknown_id_tried = True
-
-
-class DealerServerRules:
-    """A DEALER server: receive from anyone, send to the next client in its rotation."""
-
-    @precondition(ModelMachine.server_receive_worth_trying)
-    @rule()
-    def server_receives(self: ModelMachine) -> None:
-        self.server_receive()
-
-    @precondition(lambda self: self.server.send_is_predictable())
-    @rule(body=bodies)
-    def server_sends(self: ModelMachine, body: list[bytes]) -> None:
-        assert isinstance(self.server, DealerServer)
-        message = self.tags.message(body, "server")
-        refusal = self.server.refusal_to_send()
-        self.server_send(message, message.payload, refusal)
-        if refusal is None:
-            self.server.sent(message)
-
-
-SERVER_RULES = {"REP": RepServerRules, "ROUTER": RouterServerRules, "DEALER": DealerServerRules}
-
-
 def make_server(type: str, options: Options) -> Server:
     if type == "REP":
         return RepServer()
@@ -344,71 +238,3 @@ def make_client(type: str, name: str, server: Server, options: Options) -> Clien
             correlate=bool(options.get("REQ_CORRELATE", False)),
         )
     return Client(name, type, server, routing_id)
-
-
-def server_options(topology: Topology, supported: frozenset[str]) -> st.SearchStrategy[Options]:
-    """The options a server starts with: what the pairing needs, and what the search varies."""
-    required: dict[str, st.SearchStrategy] = {}
-    if topology.server_type == "ROUTER":
-        if "ROUTER_MANDATORY" in supported:
-            required["ROUTER_MANDATORY"] = st.booleans()
-        if topology.client_type == "ROUTER":
-            required["ROUTING_ID"] = ids  # ROUTER clients address it by name
-    return st.fixed_dictionaries(required)
-
-
-def client_options(topology: Topology, supported: frozenset[str]) -> st.SearchStrategy[Options]:
-    required: dict[str, st.SearchStrategy] = {}
-    optional: dict[str, st.SearchStrategy] = {}
-    if topology.client_type == "REQ":
-        for option in ("REQ_RELAXED", "REQ_CORRELATE"):
-            if option in supported:
-                required[option] = st.booleans()
-    if topology.client_type == "ROUTER":
-        # A ROUTER client learns that the server is reachable by trying (EHOSTUNREACH).
-        required["ROUTER_MANDATORY"] = st.just(True)
-    if topology.server_type == "ROUTER" and "ROUTING_ID" in supported:
-        optional["ROUTING_ID"] = ids
-    return st.fixed_dictionaries(required, optional=optional)
-
-
-@functools.cache
-def machine_class(pairing: Pairing, supported: frozenset[str]) -> type[ModelMachine]:
-    """The state machine of one pairing, varying only the options the implementation has."""
-    topology = Topology.of(pairing)
-    joining_options = client_options(topology, supported)
-
-    @initialize(
-        target=clients,
-        server=server_options(topology, supported),
-        clients=st.lists(joining_options, min_size=1, max_size=MAX_CLIENTS),
-    )
-    def start(self: ModelMachine, server: Options, clients: list[Options]):
-        """The server and its first clients: every example has someone to talk to."""
-        self.open_server(server)
-        return multiple(*(self.open_client(options) for options in clients))
-
-    @precondition(lambda self: len(self.live_peers()) < MAX_CLIENTS)
-    @rule(target=clients, options=joining_options)
-    def join(self: ModelMachine, options: Options) -> Peer:
-        return self.open_client(options)
-
-    name = "".join(word.title() for word in (pairing.connects, "to", pairing.binds))
-    namespace = {
-        "start": start,
-        "join": join,
-        "__module__": __name__,
-    }
-    return type(name, (SERVER_RULES[topology.server_type], ModelMachine), namespace)
-
-
-def run_model(network: Network, case: Case) -> None:
-    """Run the state machine of ``case``'s pairing against the implementation."""
-    machine = machine_class(case.pairing, network.iut.capabilities.options)
-
-    def factory() -> ModelMachine:
-        return machine(network, case)
-
-    # One example database entry per case and peering, not one for all of them.
-    factory._hypothesis_internal_add_digest = f"{case.id} {network.peering}".encode()
-    run_state_machine_as_test(factory, settings=settings(stateful_step_count=STEPS))
