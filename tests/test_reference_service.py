@@ -13,10 +13,14 @@ from reference.service import Service
 from reference.sockets import ANY_TCP, bind, inproc_endpoint
 from reference.testing import LeftBehind, nothing_left_behind
 
+GUARD_S = 10.0
+"""Every reactor under test stops by then, whatever goes wrong: no test can hang."""
+
 
 @pytest.fixture
 def reactor():
     reactor = Reactor()
+    reactor.call_later(GUARD_S, reactor.stop)
     yield reactor
     reactor.close()
 
@@ -49,6 +53,7 @@ def test_a_cancelled_timer_never_runs(reactor):
 
 def test_stop_from_another_thread_wakes_the_poll_at_once():
     reactor = Reactor(max_wait_s=60.0)
+    reactor.call_later(GUARD_S, reactor.stop)
     thread = threading.Thread(target=reactor.run)
     thread.start()
     reactor.stop()
