@@ -92,6 +92,8 @@ def test_a_dealer_worker_is_given_as_many_requests_as_it_has_credits(context, br
     assert [frames[-1] for frames in held] == [b"0", b"1", b"2"]
     broker.wait_for(lambda: broker.workers.in_flight(b"W") == 3, TIMEOUT_S)
     assert broker.workers.capacity == 0
+    # Requests 3 and 4 are not read until a credit comes back: they wait in libzmq's queue.
+    assert broker.reactor.is_paused(broker.frontend)
     worker.send_multipart(held[0])  # one answer, one credit back: one more request
     assert worker.recv_multipart()[-1] == b"3"
     assert client.recv_multipart() == [b"", b"0"]
