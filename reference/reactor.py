@@ -181,6 +181,10 @@ class Reactor:
     def stop(self) -> None:
         """Make :meth:`run` return soon. Safe to call from any thread, any number of times."""
         self._stopping = True
+        self.wake()
+
+    def wake(self) -> None:
+        """Make the poll return now, for a round with nothing to handle (from any thread)."""
         # OSError: the buffer is full (a wake-up is pending anyway) or we are closed.
         with contextlib.suppress(OSError):
             self._wake_sender.send(b"\0")

@@ -36,6 +36,18 @@ STOP_TIMEOUT_S = 5.0
 S = TypeVar("S", bound="Service")
 
 
+class _Watch:
+    """A condition a thread awaits in :meth:`Service.wait_for`."""
+
+    __slots__ = ("error", "held", "predicate", "settled")
+
+    def __init__(self, predicate: Callable[[], bool]) -> None:
+        self.predicate = predicate
+        self.held = False
+        self.error: Exception | None = None
+        self.settled = threading.Event()
+
+
 class Service:
     """Base class: owns a reactor, a thread and the sockets made with :meth:`socket`.
 
@@ -51,8 +63,9 @@ class Service:
         """Dropped messages (and other mishaps) by reason; exact, unlike the log."""
         self.reactor = Reactor()
         self.reactor.after_round = self._after_round
-        self._changed = threading.Condition()
-        self._watchers = 0
+        self._watches: list[_Watch] = []
+        self._watches_lock = threading.Lock()
+        self._finished = False
         self._sockets: list[zmq.Socket] = []
         self._thread: threading.Thread | None = None
         self._set_up = False
@@ -119,34 +132,45 @@ class Service:
     # -- watching it from outside ---------------------------------------------
 
     def wait_for(self, predicate: Callable[[], bool], timeout_s: float) -> None:
-        """Wait until ``predicate()`` holds, re-checking after each round of the reactor.
+        """Wait until ``predicate()`` holds; raise TimeoutError if it does not in time.
 
-        For tests and supervisors: the predicate reads the service's state
-        from another thread, so keep it to reading.  Raises TimeoutError when
-        ``timeout_s`` passes first, or at once if the service is not running
-        and the predicate does not hold.
+        For tests and supervisors.  While the service runs, the predicate is
+        evaluated on the service's own thread, between two rounds of its
+        reactor, so it sees a consistent state and never one half-way through
+        a handler (keep it to reading).  When the service is not running, or
+        stops while it is awaited, the predicate is evaluated here, once.
         """
-        with self._changed:
-            self._watchers += 1
-            try:
-                if self._changed.wait_for(lambda: predicate() or self._ended, timeout_s):
-                    if predicate():
-                        return
-                    raise TimeoutError(f"{self!r} stopped before the condition held")
+        watch = _Watch(predicate)
+        with self._watches_lock:
+            running = self._thread is not None and not self._finished
+            if running:
+                self._watches.append(watch)
+        if running:
+            self.reactor.wake()  # a round now, in case the condition already holds
+            if not watch.settled.wait(timeout_s):
+                with self._watches_lock:
+                    if watch in self._watches:
+                        self._watches.remove(watch)
                 raise TimeoutError(f"{self!r}: the condition did not hold within {timeout_s} s")
-            finally:
-                self._watchers -= 1
-
-    @property
-    def _ended(self) -> bool:
-        return self._thread is None or self._closed
+            if watch.error is not None:
+                raise watch.error
+            if watch.held:
+                return
+        if not predicate():
+            raise TimeoutError(f"{self!r} is not running, and the condition does not hold")
 
     def _after_round(self) -> None:
-        # Reading _watchers unlocked is safe: a waiter counts itself before it
-        # checks the predicate, so it sees every change made before this read.
-        if self._watchers:
-            with self._changed:
-                self._changed.notify_all()
+        if not self._watches:
+            return
+        with self._watches_lock:
+            for watch in list(self._watches):
+                try:
+                    watch.held = bool(watch.predicate())
+                except Exception as error:
+                    watch.error = error
+                if watch.held or watch.error is not None:
+                    self._watches.remove(watch)
+                    watch.settled.set()
 
     # -- life cycle -----------------------------------------------------------
 
@@ -221,8 +245,11 @@ class Service:
         finally:
             self._close()
             self.log.debug("%s stopped", self.name)
-            with self._changed:
-                self._changed.notify_all()
+            with self._watches_lock:
+                self._finished = True
+                for watch in self._watches:
+                    watch.settled.set()  # not held: the waiter checks once more itself
+                self._watches.clear()
 
     def _close(self) -> None:
         if self._closed:

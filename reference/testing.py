@@ -1,4 +1,4 @@
-"""Checking that components left nothing behind: no thread, no open socket.
+"""Helpers for testing components: nothing left behind, endpoints, connected sockets.
 
 Every component here promises to stop cleanly.  :func:`nothing_left_behind`
 holds them to it: it hands out a fresh ``zmq.Context`` and, at the end,
@@ -13,8 +13,11 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import zmq
+
+from reference.sockets import ANY_TCP, inproc_endpoint, new_socket
 
 DEADLINE_S = 5.0
 
@@ -42,3 +45,23 @@ def nothing_left_behind(deadline_s: float = DEADLINE_S) -> Iterator[zmq.Context]
             raise LeftBehind("a socket was left open: the context did not terminate")
         if running:
             raise LeftBehind(f"threads left running: {', '.join(sorted(running))}")
+
+
+def endpoints(transport: str) -> tuple[str, str]:
+    """A frontend and a backend endpoint for a broker to bind: ``inproc`` or ``tcp``.
+
+    inproc names are fresh; tcp ones ask for free loopback ports, so read the
+    real ones back from the broker once it is bound.
+    """
+    if transport == "inproc":
+        return inproc_endpoint("frontend"), inproc_endpoint("backend")
+    if transport == "tcp":
+        return ANY_TCP, ANY_TCP
+    raise ValueError(f"no endpoints for transport {transport!r}")
+
+
+def connected(context: zmq.Context, kind: int, endpoint: str, **options: Any) -> zmq.Socket:
+    """A socket from :func:`~reference.sockets.new_socket` (``options`` go there), connected."""
+    socket = new_socket(context, kind, **options)
+    socket.connect(endpoint)
+    return socket

@@ -7,9 +7,9 @@ from collections import Counter
 import pytest
 import zmq
 
+from reference import testing
 from reference.asyncsrv import AsyncServer, AsyncWorker
-from reference.sockets import ANY_TCP, inproc_endpoint, new_socket
-from reference.testing import nothing_left_behind
+from reference.testing import endpoints, nothing_left_behind
 
 TIMEOUT_MS = 5000
 TIMEOUT_S = TIMEOUT_MS / 1000
@@ -23,19 +23,12 @@ def context():
 
 @pytest.fixture(params=["inproc", "tcp"])
 def server(request, context):
-    endpoints = (
-        (inproc_endpoint("fe"), inproc_endpoint("be"))
-        if request.param == "inproc"
-        else (ANY_TCP, ANY_TCP)
-    )
-    with AsyncServer(*endpoints, context=context) as server:
+    with AsyncServer(*endpoints(request.param), context=context) as server:
         yield server
 
 
 def connected(context: zmq.Context, kind: int, endpoint: str) -> zmq.Socket:
-    socket = new_socket(context, kind, timeout_ms=TIMEOUT_MS)
-    socket.connect(endpoint)
-    return socket
+    return testing.connected(context, kind, endpoint, timeout_ms=TIMEOUT_MS)
 
 
 def as_many_as_asked(body: list[bytes]) -> list[list[bytes]]:

@@ -14,12 +14,12 @@ import zmq
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reference import testing
 from reference.asyncsrv import AsyncServer, AsyncWorker
 from reference.frames import Limits
 from reference.lbbroker import READY, LoadBalancer
 from reference.lbworker import Worker
-from reference.sockets import inproc_endpoint, new_socket
-from reference.testing import nothing_left_behind
+from reference.testing import endpoints, nothing_left_behind
 
 TIMEOUT_MS = 5000
 TIMEOUT_S = TIMEOUT_MS / 1000
@@ -37,13 +37,11 @@ def context():
 
 
 def connected(context: zmq.Context, kind: int, endpoint: str, **options) -> zmq.Socket:
-    socket = new_socket(context, kind, timeout_ms=TIMEOUT_MS, **options)
-    socket.connect(endpoint)
-    return socket
+    return testing.connected(context, kind, endpoint, timeout_ms=TIMEOUT_MS, **options)
 
 
 def lb_broker(context: zmq.Context) -> LoadBalancer:
-    return LoadBalancer(inproc_endpoint(), inproc_endpoint(), context=context, limits=LIMITS)
+    return LoadBalancer(*endpoints("inproc"), context=context, limits=LIMITS)
 
 
 def dropped(service) -> int:
@@ -206,7 +204,7 @@ def test_an_oversized_reply_is_dropped_and_the_worker_serves_on(context):
 
 
 def test_the_async_server_drops_what_a_worker_cannot_address_and_serves_on(context):
-    server = AsyncServer(inproc_endpoint(), inproc_endpoint(), context=context, limits=LIMITS)
+    server = AsyncServer(*endpoints("inproc"), context=context, limits=LIMITS)
     with server:
         worker = connected(context, zmq.DEALER, server.backend_endpoint)
         client = connected(context, zmq.DEALER, server.frontend_endpoint)
@@ -229,7 +227,7 @@ def test_the_async_server_drops_what_a_worker_cannot_address_and_serves_on(conte
 
 
 def test_the_async_server_drops_oversized_requests_and_serves_on(context):
-    server = AsyncServer(inproc_endpoint(), inproc_endpoint(), context=context, limits=LIMITS)
+    server = AsyncServer(*endpoints("inproc"), context=context, limits=LIMITS)
     with server, AsyncWorker(server.backend_endpoint, context=context) as worker:
         client = connected(context, zmq.DEALER, server.frontend_endpoint)
         client.send_multipart([b"x" * 2000])
@@ -242,7 +240,7 @@ def test_the_async_server_drops_oversized_requests_and_serves_on(context):
 
 
 def test_a_vanished_async_client_costs_only_its_replies(context):
-    server = AsyncServer(inproc_endpoint(), inproc_endpoint(), context=context)
+    server = AsyncServer(*endpoints("inproc"), context=context)
     with server:
         worker = connected(context, zmq.DEALER, server.backend_endpoint)
         vanishing = connected(context, zmq.DEALER, server.frontend_endpoint)

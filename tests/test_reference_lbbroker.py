@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 import zmq
 
+from reference import testing
 from reference.lbbroker import READY, LoadBalancer
 from reference.lbworker import Worker
-from reference.sockets import ANY_TCP, inproc_endpoint, new_socket
-from reference.testing import nothing_left_behind
+from reference.sockets import inproc_endpoint
+from reference.testing import endpoints, nothing_left_behind
 from reference.workerqueue import WorkerQueue
 
 TIMEOUT_MS = 5000
@@ -24,19 +25,12 @@ def context():
 
 @pytest.fixture(params=["inproc", "tcp"])
 def broker(request, context):
-    endpoints = (
-        (inproc_endpoint("fe"), inproc_endpoint("be"))
-        if request.param == "inproc"
-        else (ANY_TCP, ANY_TCP)
-    )
-    with LoadBalancer(*endpoints, context=context) as broker:
+    with LoadBalancer(*endpoints(request.param), context=context) as broker:
         yield broker
 
 
 def connected(context: zmq.Context, kind: int, endpoint: str, **options) -> zmq.Socket:
-    socket = new_socket(context, kind, timeout_ms=TIMEOUT_MS, **options)
-    socket.connect(endpoint)
-    return socket
+    return testing.connected(context, kind, endpoint, timeout_ms=TIMEOUT_MS, **options)
 
 
 def test_req_clients_are_answered_by_req_workers_in_turn(context, broker):

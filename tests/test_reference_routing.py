@@ -25,8 +25,7 @@ from reference.asyncsrv import AsyncServer, AsyncWorker
 from reference.envelope import Frames
 from reference.lbbroker import LoadBalancer
 from reference.lbworker import Worker
-from reference.sockets import ANY_TCP, inproc_endpoint, new_socket
-from reference.testing import nothing_left_behind
+from reference.testing import connected, endpoints, nothing_left_behind
 
 DEADLINE_S = 10.0
 """For all replies of one example to arrive; only a failing broker gets near it."""
@@ -105,20 +104,13 @@ def make_clients(
     clients = []
     for n, (kind, sizes) in enumerate(plan):
         name = b"client-%d" % n
-        socket = new_socket(context, zmq.REQ if kind == "REQ" else zmq.DEALER)
-        socket.connect(frontend)
+        socket = connected(context, zmq.REQ if kind == "REQ" else zmq.DEALER, frontend)
         requests = [[name, b"%d" % seq, b"\x00" * size] for seq, size in enumerate(sizes)]
         client = Client(name, socket, list(requests), prefix)
         for request in requests:
             client.expected.update(tuple(reply) for reply in replies(request))
         clients.append(client)
     return clients
-
-
-def endpoints(transport: str) -> tuple[str, str]:
-    if transport == "inproc":
-        return inproc_endpoint("fe"), inproc_endpoint("be")
-    return ANY_TCP, ANY_TCP
 
 
 client_plans = st.lists(

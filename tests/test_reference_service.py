@@ -196,8 +196,38 @@ def test_wait_for_gives_up_at_once_on_a_stopped_service():
     with nothing_left_behind() as context:
         echo = Echo(context).start()
         echo.stop()
-        with pytest.raises(TimeoutError, match="stopped before"):  # not "within 30 s"
+        with pytest.raises(TimeoutError, match="not running"):  # not "within 30 s"
             echo.wait_for(lambda: False, timeout_s=30)
+        echo.wait_for(lambda: echo.closed, timeout_s=30)
+
+
+def test_wait_for_gives_up_when_the_service_stops_meanwhile():
+    outcome = []
+
+    def wait(echo: Echo) -> None:
+        try:
+            echo.wait_for(lambda: False, timeout_s=30)
+        except TimeoutError as error:
+            outcome.append(str(error))
+
+    with nothing_left_behind() as context:
+        echo = Echo(context).start()
+        waiter = threading.Thread(target=wait, args=(echo,))
+        waiter.start()
+        echo.stop()
+        waiter.join(10)
+    assert len(outcome) == 1
+    assert "not running" in outcome[0]
+
+
+def test_wait_for_passes_on_what_the_predicate_raises():
+    def broken() -> bool:
+        raise KeyError("no such state")
+
+    with nothing_left_behind() as context, Echo(context) as echo:
+        with pytest.raises(KeyError, match="no such state"):
+            echo.wait_for(broken, timeout_s=30)
+        assert echo.running
 
 
 def test_drops_are_counted_exactly_and_logged_sparingly(caplog):
