@@ -90,6 +90,37 @@ def is_declined(frames: Frames, start: int = 0) -> bool:
     return last > start and len(frames[start]) > 0 and delimiter_index(frames, start) == last
 
 
+READY_TAKEN = "ready"
+DECLINED = "declined"
+
+
+def take_worker_message(frames: Frames, workers: WorkerQueue, limits: Limits) -> str | None:
+    """Apply a backend message ``[wid, '', ...]`` to ``workers``, and say what it was.
+
+    The worker protocol in one place, for every broker that speaks it.
+    Returns None for a reply to send on (``frames[2:]`` is
+    ``[client, ..., '', *reply]``; the worker has its credit back),
+    :data:`READY_TAKEN` for a READY whose credits were registered,
+    :data:`DECLINED` for a worker declining (its credit is back), and
+    otherwise why the message must be dropped.  A message from a worker that
+    owes a reply counts as its answer even when it is malformed.
+    """
+    worker = bytes(frames[0])
+    if len(frames) < 2 or len(frames[1]):
+        problem: str | None = "no delimiter"
+    else:
+        problem = routing_problem(frames, 2) or limits.violation(frames)
+    if problem is None:
+        return None if workers.done(worker) else "reply from a worker that owes none"
+    credits = parse_ready(frames[1:], workers.max_credits)
+    if credits is not None:
+        return READY_TAKEN if workers.ready(worker, credits) else "credits over the limit"
+    if not workers.done(worker):
+        whose = "a worker that owes none" if worker in workers else "an unknown worker"
+        return f"message from {whose} ({problem})"
+    return DECLINED if is_declined(frames, 2) else f"malformed reply ({problem})"
+
+
 class LoadBalancer(Service):
     """A ROUTER-ROUTER broker with a least-recently-used queue of ready workers.
 
@@ -132,31 +163,16 @@ class LoadBalancer(Service):
     # -- workers --------------------------------------------------------------
 
     def _on_backend(self) -> None:
-        workers, limits, drop = self.workers, self.limits, self.drop
+        workers, limits = self.workers, self.limits
         replies: list[Frames] = []
         for frames in drain(self.backend, self.batch):  # [wid, '', client, ..., '', *reply]
-            worker = frames[0].bytes
-            if len(frames) < 2 or len(frames[1]):
-                problem: str | None = "no delimiter"
-            else:
-                problem = routing_problem(frames, 2) or limits.violation(frames)
+            problem = take_worker_message(frames, workers, limits)
             if problem is None:
-                if workers.done(worker):
-                    replies.append(frames[2:])
-                else:
-                    drop("reply from a worker that owes none", frames)
-                continue
-            credits = parse_ready(frames[1:], workers.max_credits)
-            if credits is not None:
-                if not workers.ready(worker, credits):
-                    drop("credits over the limit", frames)
-            elif not workers.done(worker):
-                whose = "a worker that owes none" if worker in workers else "an unknown worker"
-                drop(f"message from {whose} ({problem})", frames)
-            elif is_declined(frames, 2):
-                self.counters["declined"] += 1
-            else:
-                drop(f"malformed reply ({problem})", frames)
+                replies.append(frames[2:])
+            elif problem == DECLINED:
+                self.counters[DECLINED] += 1
+            elif problem != READY_TAKEN:
+                self.drop(problem, frames)
         self._reply(replies)
         if self._waiting:
             self._dispatch_waiting()
