@@ -11,6 +11,7 @@ from reference.lbworker import Worker
 from reference.sockets import inproc_endpoint
 from reference.testing import endpoints, nothing_left_behind
 from reference.workerqueue import WorkerQueue
+from tests.test_reference_workerqueue import MostRecentlyUsed
 
 TIMEOUT_MS = 5000
 """For what must happen: generous, since it only runs out when a test fails."""
@@ -93,14 +94,6 @@ def test_a_dealer_worker_is_given_as_many_requests_as_it_has_credits(context, br
     assert client.recv_multipart() == [b"", b"0"]
     client.close()
     worker.close()
-
-
-class MostRecentlyUsed(WorkerQueue):
-    """The guide's lbbroker2 bug: the worker that became ready last goes first."""
-
-    def take(self) -> bytes:
-        self._ready.rotate(1)
-        return super().take()
 
 
 def order_of_service(context: zmq.Context, queue: WorkerQueue) -> list[bytes]:
