@@ -10,9 +10,13 @@ are bridged here, and only here:
   message that says so, so this adapter names that errno the driver's
   ``zmq.EFSM``; and no ``EPROTONOSUPPORT``, which pyomq never raises;
 - ``zmq_version()`` answers "4.3.4" (the libzmq API it mirrors), so
-  ``hello`` names pyomq itself instead.
+  ``hello`` names pyomq itself instead;
+- it refuses a bad option value (a 256-byte ROUTING_ID) with ``ValueError``
+  where pyzmq raises ``ZMQError(EINVAL)``, which the driver would report as
+  a malformed request (EPROTO); the adapter reports it as EINVAL.
 """
 
+import binascii
 import errno
 import importlib.util
 import sys
@@ -41,6 +45,14 @@ class PyomqDriver(driver.Driver):
             f"libzmq {pyomq.zmq_version()} API, driver)"
         )
         return hello
+
+    def op_set(self, request):
+        try:
+            return super().op_set(request)
+        except binascii.Error:
+            raise  # not base64: the request is malformed (EPROTO)
+        except ValueError as exc:
+            raise driver.Failure("EINVAL", str(exc)) from None
 
 
 driver.Driver = PyomqDriver
