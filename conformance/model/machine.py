@@ -61,6 +61,8 @@ class Peer:
 class ModelMachine(RuleBasedStateMachine):
     """The rules every pairing shares: clients join, leave, send and receive."""
 
+    can_disconnect = True
+
     def __init__(self, network: Network, case: Case) -> None:
         super().__init__()
         self.topology = Topology.of(case.pairing)
@@ -129,7 +131,7 @@ class ModelMachine(RuleBasedStateMachine):
 
     # -- clients ----------------------------------------------------------------
 
-    @precondition(lambda self: any(p.model.may_leave() for p in self.peers))
+    @precondition(lambda self: self.can_disconnect and any(p.model.may_leave() for p in self.peers))
     @rule(client=consumes(clients).filter(lambda p: p.model.may_leave()))
     def leave(self, client: Peer) -> None:
         model = client.model

@@ -22,7 +22,7 @@ from hypothesis.stateful import initialize, multiple, precondition, rule, run_st
 
 from conformance.model.machine import MAX_CLIENTS, ModelMachine, Peer, clients, ids
 from conformance.model.server_rules import SERVER_RULES
-from conformance.model.topology import Topology
+from conformance.model.topology import Topology, disconnect_supported
 from conformance.network import Network, Options
 from matrix import Case, Pairing
 
@@ -58,8 +58,11 @@ def client_options(topology: Topology, supported: frozenset[str]) -> st.SearchSt
 
 
 @functools.cache
-def machine_class(pairing: Pairing, supported: frozenset[str]) -> type[ModelMachine]:
-    """The state machine of one pairing, varying only the options the implementation has."""
+def machine_class(
+    pairing: Pairing, supported: frozenset[str], can_disconnect: bool = True
+) -> type[ModelMachine]:
+    """The state machine of one pairing, using only the options and operations the
+    implementation has."""
     topology = Topology.of(pairing)
     joining_options = client_options(topology, supported)
 
@@ -82,6 +85,7 @@ def machine_class(pairing: Pairing, supported: frozenset[str]) -> type[ModelMach
     namespace = {
         "start": start,
         "join": join,
+        "can_disconnect": can_disconnect,
         "__module__": __name__,
     }
     return type(name, (SERVER_RULES[topology.server_type], ModelMachine), namespace)
@@ -89,7 +93,11 @@ def machine_class(pairing: Pairing, supported: frozenset[str]) -> type[ModelMach
 
 def run_model(network: Network, case: Case) -> None:
     """Run the state machine of ``case``'s pairing against the implementation."""
-    machine = machine_class(case.pairing, network.iut.capabilities.options)
+    machine = machine_class(
+        case.pairing,
+        network.iut.capabilities.options,
+        disconnect_supported(network, case.pairing, case.transport),
+    )
 
     def factory() -> ModelMachine:
         return machine(network, case)

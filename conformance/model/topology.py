@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from conformance.binding import Socket
+from conformance.binding import ErrorCode, Socket, ZmqError
 from conformance.exchange import is_delimited
 from conformance.network import Network, Options
 from matrix import Pairing
@@ -78,3 +78,22 @@ class Wiring:
             return False
         self.server.disconnect(endpoint)
         return True
+
+
+def disconnect_supported(network: Network, pairing: Pairing, transport: str) -> bool:
+    """Whether the connecting side, the one that disconnects, implements ``disconnect``.
+
+    The driver protocol makes it optional.  Without it the model still runs,
+    with clients that never leave, rather than the whole case being
+    UNSUPPORTED.  Asked once per test, so every example has the same rules.
+    """
+    side = network.peering.connector
+    if network.binding(side) is network.libzmq:
+        return True
+    with network.sockets():
+        probe = network.socket(side, pairing.connects)
+        try:
+            probe.disconnect(network.endpoints.new(transport))
+        except ZmqError as exc:
+            return exc.code != ErrorCode.ENOTSUP
+    return True

@@ -7,8 +7,9 @@ every observation of a whole sequence, must catch them.
 
 from __future__ import annotations
 
-from conformance.binding import ErrorCode, ZmqError
-from tests.faults.harness import Fault, FaultySocket
+from conformance.binding import Binding, ErrorCode, ZmqError
+from conformance.bindings.pyzmq import PyzmqBinding
+from tests.faults.harness import Fault, FaultyBinding, FaultySocket
 from tests.faults.sockets import RepOnRouter
 
 
@@ -85,3 +86,15 @@ FAULTS = (
     ),
     Fault("disconnect_ignored", DisconnectIgnored, ("model",)),
 )
+
+
+class WithoutDisconnect(FaultySocket):
+    """A correct socket of an implementation that does not offer the optional ``disconnect``."""
+
+    def disconnect(self, endpoint):
+        raise ZmqError(ErrorCode.ENOTSUP, "disconnect is not implemented")
+
+
+def without_disconnect() -> Binding:
+    """Not a fault: the model must pass it, with clients that never leave (``--binding``)."""
+    return FaultyBinding(PyzmqBinding(), Fault("without_disconnect", WithoutDisconnect, ()))
