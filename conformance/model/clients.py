@@ -40,6 +40,7 @@ class Client:
         """The routing id a ROUTER server has seen it under."""
         self.live = True
         self.disconnected_by_server = False
+        """Whether the server made the disconnect call, and so knows at once that it is gone."""
         self.to_server: deque[Message] = deque()
         self.inbound: deque[Delivery] = deque()
 
