@@ -176,6 +176,10 @@ class Driver:
         except Exception as exc:
             # e.g. azmq's REP raises ValueError for a request without a delimiter.
             raise Failure("EOTHER", f"azmq's receive raised {exc!r}") from None
+        if not frames:
+            # azmq's REQ strips the delimiter of a reply that is nothing else and
+            # delivers the rest: a message of no frames, which ZeroMQ cannot have.
+            raise Failure("EOTHER", "azmq delivered a message of zero frames")
         return {"frames": [base64.b64encode(f).decode("ascii") for f in frames]}
 
     async def op_close(self, request):
