@@ -59,7 +59,35 @@ large_frames = st.builds(
 frames = rarely(small_frames, large_frames)
 
 short_messages = st.lists(frames, min_size=1, max_size=8)
-long_messages = st.lists(st.binary(max_size=4), min_size=100, max_size=MAX_FRAMES)
+
+
+class CyclicMessage(list):
+    """A message of ``count`` frames that cycles through ``pattern``.
+
+    Hundreds of frames drawn one by one would make a long message the most
+    expensive thing Hypothesis generates, and would print as hundreds of
+    lines; cycling through a few drawn frames costs a handful of draws and
+    prints as the expression that builds it.  Any pattern that is not one
+    frame repeated still shows every reordering, split or loss.
+    """
+
+    def __init__(self, pattern: list[bytes], count: int) -> None:
+        super().__init__(pattern[i % len(pattern)] for i in range(count))
+        self.pattern = pattern
+        self.count = count
+
+    def __repr__(self) -> str:
+        return f"CyclicMessage(pattern={self.pattern!r}, count={self.count})"
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(repr(self))
+
+
+long_messages = st.builds(
+    CyclicMessage,
+    pattern=st.lists(st.binary(max_size=4), min_size=1, max_size=8),
+    count=st.integers(min_value=100, max_value=MAX_FRAMES),
+)
 """Hundreds of frames, many empty: where reordering or splitting would show."""
 
 messages = rarely(short_messages, long_messages)

@@ -40,14 +40,19 @@ def b64(frame: bytes) -> str:
 
 
 class Trace:
-    """The requests of one example, in order, with their answers."""
+    """The requests of one example, in order, with their answers.
+
+    Frames are kept as the bytes they are and encoded only when the steps
+    are read, which happens for a failure: every passing example would
+    otherwise pay for base64 of every frame it sent and received.
+    """
 
     def __init__(self) -> None:
-        self.steps: list[dict[str, Any]] = []
+        self._steps: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
         self._handles = 0
 
     def restart(self) -> None:
-        self.steps = []
+        self._steps = []
         self._handles = 0
 
     def new_handle(self) -> str:
@@ -55,8 +60,22 @@ class Trace:
         return f"s{self._handles}"
 
     def record(self, side: str, request: dict[str, Any], answer: dict[str, Any]) -> None:
-        if len(self.steps) < MAX_RECORDED_STEPS:
-            self.steps.append({"side": side, "request": request, "answer": answer})
+        if len(self._steps) < MAX_RECORDED_STEPS:
+            self._steps.append((side, request, answer))
+
+    @property
+    def steps(self) -> list[dict[str, Any]]:
+        """The steps as driver-protocol requests and answers, frames in base64."""
+        return [
+            {"side": side, "request": _encoded(request), "answer": _encoded(answer)}
+            for side, request, answer in self._steps
+        ]
+
+
+def _encoded(message: dict[str, Any]) -> dict[str, Any]:
+    if "frames" not in message:
+        return message
+    return {**message, "frames": [b64(f) for f in message["frames"]]}
 
 
 def _option_value(value: OptionValue) -> Any:
@@ -99,7 +118,7 @@ class TracedSocket:
             self.inner.send,
             frames,
             timeout_ms,
-            frames=[b64(f) for f in frames],
+            frames=list(frames),
             timeout_ms=timeout_ms,
         )
 
@@ -128,7 +147,7 @@ class TracedSocket:
         if op == "bind":
             answer["endpoint"] = result
         elif op == "recv":
-            answer["frames"] = [b64(f) for f in result]
+            answer["frames"] = result
         self._trace.record(self.side, request, answer)
         return result
 
