@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 from conformance.assertions import assert_message, receive
 from conformance.binding import ErrorCode, Frames, Socket, ZmqError
 from conformance.dead_endpoints import dead_endpoint
-from conformance.examples import fewer_examples
 from conformance.exchange import (
     application_frames,
     is_delimited,
@@ -49,7 +48,6 @@ def _answer(server: Socket, got: Frames) -> None:
 
 
 @pytest.mark.zmq_family("round-robin")
-@fewer_examples(10)
 @given(peers=st.integers(min_value=2, max_value=4), rounds=st.integers(min_value=1, max_value=3))
 def test_client_spreads_messages_round_robin(network, case, peers, rounds):
     client_type, server_type = case.pairing.connects, case.pairing.binds
@@ -109,7 +107,6 @@ def _check_period(received: list[list[int]], peers: int) -> None:
 
 
 @pytest.mark.zmq_family("fair-queue")
-@fewer_examples(10)
 @given(data=st.data(), counts=st.lists(st.integers(1, 4), min_size=2, max_size=4))
 def test_every_sender_is_served_in_its_own_order(network, case, data, counts):
     sender_type, receiver_type = case.pairing.connects, case.pairing.binds
@@ -183,7 +180,6 @@ class _Gathered:
 
 
 @pytest.mark.zmq_family("dealer-skips-full-pipe")
-@fewer_examples(10)
 @given(sndhwm=st.integers(min_value=1, max_value=4), extra=st.integers(min_value=1, max_value=6))
 def test_dealer_skips_a_dead_peer_once_its_queue_is_full(network, case, sndhwm, extra):
     live_type = case.pairing.binds

@@ -80,7 +80,6 @@ def _greet(router: Socket, peers: list[Socket], delimited: bool) -> list[bytes]:
 
 
 @pytest.mark.zmq_family("auto-routing-id")
-@fewer_examples(10)
 @given(peers=st.integers(2, 4), turns=st.lists(st.integers(0, 3), max_size=8))
 def test_automatic_ids_are_distinct_stable_and_routable(network, case, peers, turns):
     delimited = is_delimited(case.pairing.connects, case.pairing.binds)
@@ -131,7 +130,6 @@ def test_what_automatic_ids_look_like(network, case):
 
 
 @pytest.mark.zmq_family("explicit-routing-id")
-@fewer_examples(4)
 @given(data=st.data(), rid=routing_ids, body=short_messages, answer=short_messages)
 def test_explicit_id_is_what_the_router_sees(network, case, data, rid, body, answer):
     connects, binds = case.pairing.connects, case.pairing.binds
@@ -206,7 +204,6 @@ def _speak_to_router(client: Socket, text: bytes) -> None:
 
 
 @pytest.mark.zmq_family("invalid-routing-id")
-@fewer_examples(10)
 @given(valid=routing_ids, too_long=st.binary(min_size=MAX_ROUTING_ID + 1, max_size=1024))
 def test_invalid_ids_are_refused_and_change_nothing(network, case, valid, too_long):
     with network.sockets():
@@ -258,7 +255,6 @@ def test_zero_led_id_is_refused(network, case, zero_led):
 
 
 @pytest.mark.zmq_family("reply-routing")
-@fewer_examples(5)
 @given(
     data=st.data(),
     ids=st.lists(routing_ids, min_size=2, max_size=4, unique=True),
@@ -380,7 +376,6 @@ def test_duplicate_id_is_refused_without_handover(network, case):
 
 
 @pytest.mark.zmq_family("router-handover")
-@fewer_examples(10)
 @given(rid=routing_ids)
 def test_newcomer_takes_over_the_id_with_handover(network, case, rid):
     client_type = case.pairing.connects
@@ -416,7 +411,6 @@ def test_newcomer_takes_over_the_id_with_handover(network, case, rid):
 
 
 @pytest.mark.zmq_family("probe-router")
-@fewer_examples(10)
 @given(body=short_messages, answer=short_messages)
 def test_probe_makes_the_peer_known_at_once(network, case, body, answer):
     with network.sockets():

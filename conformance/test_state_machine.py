@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 
 from conformance.assertions import assert_message, expect_error, receive
 from conformance.binding import ErrorCode, Frames, Socket
-from conformance.examples import fewer_examples
 from conformance.exchange import (
     application_frames,
     is_delimited,
@@ -27,7 +26,7 @@ from conformance.identities import routing_ids
 from conformance.network import IUT, TIMEOUT_MS
 from conformance.strategies import short_messages
 
-SHORT_TIMEOUT_MS = 5
+SHORT_TIMEOUT_MS = 1
 """A send timeout that must run out: long enough to be a real wait, short enough to be cheap."""
 
 
@@ -57,7 +56,6 @@ def _request_at(server: Socket, body: Frames) -> Frames:
 
 
 @pytest.mark.zmq_family("req-efsm")
-@fewer_examples(10)
 @given(request=short_messages, reply=short_messages)
 def test_req_refuses_out_of_turn_and_keeps_its_state(network, case, request, reply):
     with open_pair(network, case) as pair:
@@ -75,7 +73,6 @@ def test_req_refuses_out_of_turn_and_keeps_its_state(network, case, request, rep
 
 
 @pytest.mark.zmq_family("rep-efsm")
-@fewer_examples(10)
 @given(requests=st.lists(short_messages, min_size=2, max_size=2), reply=short_messages)
 def test_rep_refuses_out_of_turn_and_keeps_its_state(network, case, requests, reply):
     with open_pair(network, case) as pair:
@@ -106,7 +103,6 @@ def _relaxed_pair(network, case, **req_options):
 
 
 @pytest.mark.zmq_family("req-relaxed")
-@fewer_examples(10)
 @given(first=short_messages, second=short_messages, answer=short_messages)
 def test_relaxed_req_may_send_again(network, case, first, second, answer):
     with _relaxed_pair(network, case, REQ_RELAXED=True) as pair:
@@ -151,7 +147,6 @@ def test_what_a_relaxed_req_does_with_a_late_reply(network, case):
 
 
 @pytest.mark.zmq_family("req-correlate")
-@fewer_examples(10)
 @given(body=short_messages)
 def test_correlating_req_drops_a_late_reply(network, case, body):
     with _relaxed_pair(network, case, REQ_RELAXED=True, REQ_CORRELATE=True) as pair:
@@ -171,7 +166,6 @@ def test_correlating_req_drops_a_late_reply(network, case, body):
 
 
 @pytest.mark.zmq_family("no-peer-eagain")
-@fewer_examples(10)
 @given(body=short_messages)
 def test_send_without_a_peer_is_refused_and_forgotten(network, case, body):
     peer_type, lonely_type = case.pairing.connects, case.pairing.binds
@@ -246,7 +240,6 @@ def _check_answer(peer: Socket, answer: Frames, delimited: bool) -> None:
 
 
 @pytest.mark.zmq_family("router-mandatory")
-@fewer_examples(5)
 @given(unknown=routing_ids, body=short_messages, answer=short_messages)
 def test_mandatory_router_refuses_an_unknown_id(network, case, unknown, body, answer):
     delimited = is_delimited(case.pairing.connects, case.pairing.binds)
@@ -263,7 +256,6 @@ def test_mandatory_router_refuses_an_unknown_id(network, case, unknown, body, an
 
 
 @pytest.mark.zmq_family("router-unroutable-drop")
-@fewer_examples(5)
 @given(unknown=routing_ids, body=short_messages, answer=short_messages)
 def test_router_drops_an_unknown_id_silently(network, case, unknown, body, answer):
     delimited = is_delimited(case.pairing.connects, case.pairing.binds)
