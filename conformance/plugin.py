@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import shlex
 import shutil
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -32,6 +33,8 @@ from matrix import cases
 profiles.register()
 
 FAMILY_MARKER = "zmq_family"
+LIBZMQ_PEER_DRIVER = f"{shlex.quote(sys.executable)} -m conformance.drivers.pyzmq"
+"""The libzmq end of interop pairs when the implementation is a driver."""
 _SETTINGS = pytest.StashKey["Settings"]()
 
 
@@ -46,6 +49,11 @@ class Settings:
             raise pytest.UsageError("--driver and --binding are exclusive: choose one")
         if self.driver is not None:
             self._check_driver(self.driver)
+        self.libzmq_peer: str = option.zmq_libzmq_peer or LIBZMQ_PEER_DRIVER
+        if option.zmq_libzmq_peer is not None:
+            if not self.driver:
+                raise pytest.UsageError("--libzmq-peer goes with --driver")
+            self._check_driver(self.libzmq_peer, "--libzmq-peer")
         self.factory = self._load_factory(self.binding_spec) if self.binding_spec else None
         peer = option.zmq_peer or ("both" if self.driver else "self")
         if peer not in ("self", "libzmq", "both"):
@@ -66,15 +74,15 @@ class Settings:
         self._description: tuple[str, str] | None = None
 
     @staticmethod
-    def _check_driver(command: str) -> None:
+    def _check_driver(command: str, option: str = "--driver") -> None:
         try:
             argv = shlex.split(command)
         except ValueError as exc:
-            raise pytest.UsageError(f"--driver {command!r}: {exc}") from None
+            raise pytest.UsageError(f"{option} {command!r}: {exc}") from None
         if not argv:
-            raise pytest.UsageError("--driver needs a command")
+            raise pytest.UsageError(f"{option} needs a command")
         if shutil.which(argv[0]) is None:
-            raise pytest.UsageError(f"--driver: no such program {argv[0]!r}")
+            raise pytest.UsageError(f"{option}: no such program {argv[0]!r}")
 
     @staticmethod
     def _load_factory(spec: str):
@@ -226,6 +234,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="a known-deviations registry (TOML): its failing cases report KNOWN",
     )
     group.addoption(
+        "--libzmq-peer",
+        dest="zmq_libzmq_peer",
+        metavar="CMD",
+        help="with --driver: the driver that provides the libzmq end of interop pairs "
+        "(default: our pyzmq driver, in a process of its own)",
+    )
+    group.addoption(
         "--driver-grace",
         dest="zmq_driver_grace",
         type=float,
@@ -291,10 +306,27 @@ def supervisor(pytestconfig: pytest.Config) -> Iterator[Supervisor]:
 
 
 @pytest.fixture(scope="session")
-def libzmq_binding() -> Iterator[PyzmqBinding]:
-    """The known-good peer: libzmq through pyzmq."""
-    binding = PyzmqBinding()
-    yield binding
+def libzmq_peer(pytestconfig: pytest.Config) -> Iterator[Supervisor]:
+    """The known-good peer: libzmq through pyzmq.
+
+    When the implementation under test is a driver, this peer is our pyzmq
+    driver in a process of its own: an implementation that speaks broken
+    ZMTP can make libzmq abort (a ZMTP 2.0 peer trips an assertion in
+    libzmq 4.3.5), and that must end one test as BROKEN with libzmq's
+    stderr, not the whole run.  In-process bindings share our process
+    anyway, so their peer does too.
+    """
+    settings = pytestconfig.stash[_SETTINGS]
+    if settings.driver:
+        binding: Binding = DriverBinding(
+            settings.libzmq_peer,
+            grace_s=settings.grace_s,
+            startup_s=settings.startup_s,
+            label="the libzmq peer (our pyzmq driver)",
+        )
+    else:
+        binding = PyzmqBinding()
+    yield Supervisor(binding)
     binding.close()
 
 
@@ -315,27 +347,30 @@ def peering() -> Peering:
 def network(
     request: pytest.FixtureRequest,
     supervisor: Supervisor,
-    libzmq_binding: PyzmqBinding,
+    libzmq_peer: Supervisor,
     endpoints: Endpoints,
     peering: Peering,
 ) -> Iterator[Network]:
     """Sockets for one test, from the peering it is parametrized with."""
+    supervisors = [supervisor] if peering == SELF else [supervisor, libzmq_peer]
     try:
-        supervisor.before_test()
+        for each in supervisors:
+            each.before_test()
     except BindingBroken as exc:
         raise BindingUnavailable(str(exc)) from None
     callspec = getattr(request.node, "callspec", None)
     case = callspec.params.get("case") if callspec else None
     if case is not None:
         _skip_unsupported(supervisor.binding, case)
-    net = Network(supervisor.binding, libzmq_binding, peering, endpoints)
+    net = Network(supervisor.binding, libzmq_peer.binding, peering, endpoints)
     yield net
     try:
         net.close()
     except BindingBroken:
         pass
     finally:
-        supervisor.after_test()
+        for each in supervisors:
+            each.after_test()
 
 
 def _skip_unsupported(binding: Binding, case) -> None:

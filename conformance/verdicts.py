@@ -67,7 +67,7 @@ def judge(
         info["verdict"] = Verdict.BROKEN.value
         info["reason"] = str(excinfo.value).splitlines()[0]
         failure = _failure(item, excinfo, network)
-        failure.message = f"the implementation broke: {info['reason']}"
+        failure.message = f"broken: {info['reason']}"
         failure.expected = failure.observed = ""  # the message says it all
         info["failure"] = failure.__dict__
         _show(item, report, excinfo, info, detail=getattr(excinfo.value, "detail", ""))

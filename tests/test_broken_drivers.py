@@ -58,6 +58,7 @@ def test_a_broken_driver_is_restarted_for_the_next_test(suite, tmp_path):
         (["--binding", "nowhere.at.all:factory"], "cannot import nowhere.at.all"),
         (["--binding", "conformance"], "--binding takes MODULE:FACTORY"),
         (["--driver-grace", "0"], "--driver-grace must be a positive number"),
+        (["--libzmq-peer", "python3"], "--libzmq-peer goes with --driver"),
     ],
 )
 def test_bad_command_line_is_one_line_error(suite, args, message):
@@ -65,4 +66,25 @@ def test_bad_command_line_is_one_line_error(suite, args, message):
     assert run.returncode == 4, run.output
     errors = [line for line in run.output.splitlines() if line.startswith("ERROR:")]
     assert len(errors) == 1 and message in errors[0], run.output
+    assert "Traceback" not in run.output
+
+
+def test_a_crashing_libzmq_peer_breaks_only_the_interop_tests(suite):
+    """libzmq can abort on a peer that speaks broken ZMTP: that must not end the run.
+
+    With ``--driver`` the libzmq end of interop pairs lives in a process of
+    its own; here a stand-in for it dies the way an aborting libzmq would.
+    """
+    run = suite(
+        "--driver",
+        f"{sys.executable} -m conformance.drivers.pyzmq",
+        "--libzmq-peer",
+        f"{MISBEHAVING} exit-on-send",
+        *ONE_CASE,
+    )
+    assert run.returncode == 1, run.output
+    assert run.count("PASSED") == 1, run.output  # self: no libzmq peer involved
+    assert run.count("BROKEN") == 2, run.output  # iut-connects, iut-binds
+    assert "the libzmq peer (our pyzmq driver) exited with status 5" in run.output
+    assert "misbehaving driver, mode exit-on-send" in run.output  # its stderr tail
     assert "Traceback" not in run.output

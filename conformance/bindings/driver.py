@@ -103,8 +103,11 @@ class DriverBinding:
         *,
         grace_s: float = 2.0,
         startup_s: float = 10.0,
+        label: str | None = None,
     ) -> None:
         self.command = command
+        self.label = label or f"driver {command!r}"
+        """How a report names this process: the implementation's driver, or the libzmq peer."""
         self.argv = shlex.split(command)
         self.grace_s = grace_s
         self.startup_s = startup_s
@@ -126,7 +129,7 @@ class DriverBinding:
         try:
             self._process = _Process(self.argv)
         except OSError as exc:
-            self.broken = BindingBroken(f"driver {self.command!r} could not start: {exc}")
+            self.broken = BindingBroken(f"{self.label} could not start: {exc}")
             raise self.broken from None
         hello = self._request("hello", deadline_s=self.startup_s, protocol=PROTOCOL_VERSION)
         if hello.get("protocol") != PROTOCOL_VERSION:
@@ -218,7 +221,7 @@ class DriverBinding:
     def _break(self, reason: str):
         process = self._process
         detail = process.stderr_tail() if process is not None else ""
-        self.broken = BindingBroken(f"driver {self.command!r} {reason}", detail)
+        self.broken = BindingBroken(f"{self.label} {reason}", detail)
         self._stop_process()
         raise self.broken
 

@@ -90,7 +90,7 @@ class Driver(object):
         if option not in OPTIONS:
             raise Failure("ENOTSUP", "no option %r" % option)
         if option == "ROUTING_ID":
-            value = base64.b64decode(value)
+            value = base64.b64decode(value, validate=True)
         elif option in BOOL_OPTIONS:
             value = int(bool(value))
         self.sock(request).setsockopt(getattr(zmq, option), value)
@@ -115,7 +115,7 @@ class Driver(object):
 
     def op_send(self, request):
         sock = self.sock(request)
-        frames = [base64.b64decode(f) for f in request["frames"]]
+        frames = [base64.b64decode(f, validate=True) for f in request["frames"]]
         if not frames:
             raise Failure("EINVAL", "a message has at least one frame")
         timeout = int(request.get("timeout_ms", 0))
