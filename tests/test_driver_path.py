@@ -8,6 +8,9 @@ examples; the search in depth is the default run's job.
 
 import sys
 
+WHOLE_SUITE_LIMIT_S = 600
+"""A bound for a hang, not a speed check: every case runs here, in one process."""
+
 
 def test_suite_passes_through_the_pyzmq_driver(suite):
     run = suite(
@@ -17,6 +20,7 @@ def test_suite_passes_through_the_pyzmq_driver(suite):
         "both",
         "--hypothesis-profile",
         "smoke",
+        timeout=WHOLE_SUITE_LIMIT_S,
     )
     assert run.returncode == 0, run.output
     for peering in ("-self]", "-iut-connects]", "-iut-binds]"):
