@@ -8,6 +8,7 @@ reports; workers only judge.
 from __future__ import annotations
 
 import datetime
+import os
 import time
 from importlib.metadata import PackageNotFoundError, version
 
@@ -46,6 +47,8 @@ class ResultsReporter:
                 .replace(microsecond=0)
                 .isoformat(),
                 catalogue=fingerprint(CASES),
+                profile=self.config.getoption("hypothesis_profile", None)
+                or ("ci" if os.environ.get("CI") else "dev"),
             )
         return self.results
 

@@ -113,6 +113,8 @@ class RunResults:
     duration_s: float = 0.0
     catalogue: str = ""
     """The fingerprint of the catalogue the run was made from (:func:`fingerprint`)."""
+    profile: str = ""
+    """The Hypothesis profile of the run: how hard each property case searched."""
     cases: list[CaseResult] = field(default_factory=list)
 
     def record(self, result: CaseResult) -> None:
@@ -166,6 +168,7 @@ class RunResults:
                 started=str(data["started"]),
                 duration_s=float(data["duration_s"]),
                 catalogue=str(data.get("catalogue", "")),
+                profile=str(data.get("profile", "")),
                 cases=cases,
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:

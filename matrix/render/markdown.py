@@ -45,7 +45,8 @@ def render(table: Table, command: str) -> str:
         "",
         f"Which implementation behaves like libzmq, case by case: zmq-conformance "
         f"{text(table.suite_version)}, catalogue {code(table.catalogue or 'unrecorded')}, "
-        f"{len(table.sources)} result files. Regenerate with {code(command)}. Every case with "
+        f"{len(table.sources)} result files, Hypothesis profile "
+        f"{text(', '.join(table.profiles))}. Regenerate with {code(command)}. Every case with "
         f"its statement, shrunk example and reproduction: [{HTML_PAGE}]({HTML_PAGE}); "
         "machine-readable: [index.json](index.json).",
         "",

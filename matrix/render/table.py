@@ -204,6 +204,11 @@ class Table:
     families: list[ResultFamily]
     cases: list[ResultCase]
 
+    @property
+    def profiles(self) -> list[str]:
+        """The Hypothesis profiles the runs used ('' where a file does not say)."""
+        return sorted({s.run.profile or "unrecorded" for s in self.sources})
+
 
 # -- loading and merging ---------------------------------------------------------
 
