@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from hypothesis.errors import FlakyFailure, FlakyStrategyDefinition
 
 from conformance.results import CaseResult, Failure
 from conformance.trace import describe_answer, describe_step, excerpt
@@ -35,11 +36,14 @@ def describe_failure(
     excinfo: pytest.ExceptionInfo, steps: Sequence[dict[str, Any]], fixtures: Iterable[str]
 ) -> Failure:
     """The failure of one case: message, expected, observed, example, reproduction."""
+    excinfo, sometimes = _behind_flakiness(excinfo)
     text = str(excinfo.value).strip()
     lines = text.splitlines()
     message = lines[0] if lines else ""
     if excinfo.typename not in ("AssertionError",):
         message = f"{excinfo.typename}: {message}" if message else excinfo.typename
+    if sometimes:
+        message = f"{sometimes}: {message}"
     steps = list(steps)
     step = failing_step(steps)
     expected, observed = expectation(lines, excinfo)
@@ -54,6 +58,26 @@ def describe_failure(
         reproduction=steps,
         failing_step=step,
     )
+
+
+def _behind_flakiness(excinfo: pytest.ExceptionInfo) -> tuple[pytest.ExceptionInfo, str]:
+    """The failure Hypothesis saw, when it could not see it again on a replay.
+
+    A deviation that shows only some of the time (or an implementation that
+    answers the same steps differently) makes Hypothesis report that it is
+    flaky rather than the failure; the maintainer needs the failure, and to
+    know that it did not always happen.
+    """
+    if isinstance(excinfo.value, FlakyFailure) and excinfo.value.exceptions:
+        error = excinfo.value.exceptions[0]
+        inner = pytest.ExceptionInfo.from_exc_info((type(error), error, error.__traceback__))
+        return inner, "seen once, not on a replay of the same steps"
+    if isinstance(excinfo.value, FlakyStrategyDefinition):
+        return excinfo, (
+            "nondeterministic: replaying the same steps, the implementation answered "
+            "differently, so no example could be shrunk"
+        )
+    return excinfo, ""
 
 
 def failing_step(steps: Sequence[dict[str, Any]]) -> int:

@@ -17,7 +17,13 @@ from xml.etree import ElementTree
 import pytest
 
 from conformance.binding import ErrorCode, ZmqError
-from conformance.failures import expectation, failing_step, report_text, shrunk_example
+from conformance.failures import (
+    describe_failure,
+    expectation,
+    failing_step,
+    report_text,
+    shrunk_example,
+)
 from conformance.results import (
     CaseResult,
     Failure,
@@ -120,6 +126,23 @@ def test_expected_and_observed_are_one_line_each(exc, expected, observed):
 
 def step(op: str, answer=None, **request) -> dict:
     return {"side": "iut", "request": {"op": op, **request}, "answer": answer or {"ok": True}}
+
+
+def test_a_failure_seen_only_once_is_reported_as_itself_and_as_not_always():
+    """Hypothesis calls a failure it could not replay flaky; the report shows the failure."""
+    from hypothesis.errors import FlakyFailure, FlakyStrategyDefinition
+
+    seen = AssertionError("REQ received: frame 0 differs\n  expected: [b'a']\n  observed: [b'b']")
+    with pytest.raises(FlakyFailure) as flaky:
+        raise FlakyFailure("Inconsistent results", [seen])
+    failure = describe_failure(flaky, [], ())
+    assert failure.message == (
+        "seen once, not on a replay of the same steps: REQ received: frame 0 differs"
+    )
+    assert (failure.expected, failure.observed) == ("[b'a']", "[b'b']")
+    with pytest.raises(FlakyStrategyDefinition) as diverged:
+        raise FlakyStrategyDefinition("Inconsistent data")
+    assert describe_failure(diverged, [], ()).message.startswith("nondeterministic: ")
 
 
 def test_the_failing_step_is_the_last_before_the_cleanup():
