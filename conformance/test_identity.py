@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 
 from conformance.assertions import assert_message, expect_error, receive
 from conformance.binding import ErrorCode, Frames, Socket, ZmqError
-from conformance.examples import fewer_examples
 from conformance.exchange import (
     application_frames,
     is_delimited,
@@ -229,7 +228,7 @@ zero_led_ids = (
 @pytest.mark.zmq_family("zero-led-routing-id")
 # libzmq accepts every 0x00-led id: the minimal one first, and no shrinking to pay for
 # on every run; a generated id is only reported if that one is refused.
-@settings(fewer_examples(10), phases=(Phase.explicit, Phase.generate))
+@settings(phases=(Phase.explicit, Phase.generate))
 @example(zero_led=b"\x00")
 @given(zero_led=zero_led_ids)
 def test_zero_led_id_is_refused(network, case, zero_led):

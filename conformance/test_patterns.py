@@ -31,7 +31,6 @@ from hypothesis import strategies as st
 
 from conformance.assertions import assert_message
 from conformance.binding import ErrorCode, Frames, Socket, ZmqError
-from conformance.examples import fewer_examples
 from conformance.exchange import receive_from_any
 from conformance.network import TIMEOUT_MS
 from conformance.strategies import RepeatedBytes, rarely
@@ -301,7 +300,6 @@ class LoadBalancingRun:
 
 
 @pytest.mark.zmq_family("lb-broker")
-@fewer_examples(3)
 @given(
     workers=st.integers(min_value=1, max_value=3),
     clients=st.integers(min_value=1, max_value=3),
@@ -397,7 +395,6 @@ class OverflowRun:
 
 
 @pytest.mark.zmq_family("peering")
-@fewer_examples(5)
 @given(
     local=st.integers(min_value=1, max_value=2),
     cloud=st.tuples(st.integers(min_value=0, max_value=2), st.integers(min_value=1, max_value=2)),
@@ -514,7 +511,6 @@ class AsyncRun:
 
 
 @pytest.mark.zmq_family("async-server")
-@fewer_examples(3)
 @given(
     workers=st.integers(min_value=1, max_value=3),
     requests=st.lists(

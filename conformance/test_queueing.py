@@ -23,7 +23,6 @@ from hypothesis import strategies as st
 from conformance.assertions import assert_message, expect_error, receive
 from conformance.binding import ErrorCode, Frames, Socket, ZmqError
 from conformance.dead_endpoints import dead_endpoint
-from conformance.examples import fewer_examples
 from conformance.exchange import (
     POLL_SLICE_MS,
     application_frames,
@@ -228,7 +227,6 @@ def test_mandatory_router_at_hwm_refuses_and_loses_nothing(network, case, sndhwm
 
 
 @pytest.mark.zmq_family("router-hwm-drop")
-@fewer_examples(20)
 @given(sndhwm=hwms, rcvhwm=hwms, later=st.integers(min_value=1, max_value=6))
 def test_router_at_hwm_drops_and_never_blocks(network, case, sndhwm, rcvhwm, later):
     filler = _filler(case.transport)
