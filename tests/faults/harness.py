@@ -9,10 +9,19 @@ sockets of those types and correct ones of the others.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from conformance.binding import SOCKET_TYPES, Binding, Frames, OptionValue, Socket
+from conformance.binding import (
+    SOCKET_TYPES,
+    Binding,
+    ErrorCode,
+    Frames,
+    OptionValue,
+    Socket,
+    ZmqError,
+)
 
 
 class FaultySocket:
@@ -48,6 +57,41 @@ class FaultySocket:
 
     def close(self) -> None:
         self.inner.close()
+
+
+class RepOnRouter(FaultySocket):
+    """A REP written on a ROUTER: the strict recv/send alternation and the envelope.
+
+    Correct as it stands (up to where it stores the envelope); the REP faults
+    subclass it and get one thing wrong.
+    """
+
+    built_on = "ROUTER"
+
+    def __init__(self, inner, type):
+        super().__init__(inner, type)
+        self.envelope: list[bytes] | None = None
+
+    def recv(self, timeout_ms):
+        if self.envelope is not None:
+            raise ZmqError(ErrorCode.EFSM, "a reply is owed")
+        deadline = time.monotonic() + timeout_ms / 1000
+        while True:
+            frames = self.inner.recv(max(0, int((deadline - time.monotonic()) * 1000)))
+            if b"" in frames[1:]:
+                delimiter = frames.index(b"", 1)
+                self.envelope = self.keep(frames[: delimiter + 1])
+                return frames[delimiter + 1 :]
+
+    def keep(self, envelope: list[bytes]) -> list[bytes]:
+        """The envelope the reply will go back along (a fault may get this wrong)."""
+        return envelope
+
+    def send(self, frames, timeout_ms):
+        if self.envelope is None:
+            raise ZmqError(ErrorCode.EFSM, "no request to reply to")
+        envelope, self.envelope = self.envelope, None
+        self.inner.send([*envelope, *frames], timeout_ms)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from conformance.binding import ErrorCode, ZmqError
-from tests.faults.harness import Fault, FaultySocket
+from tests.faults.harness import Fault, FaultySocket, RepOnRouter
 
 LONG = 50
 """A message of more frames than this is 'long' for the faults that need one."""
@@ -99,35 +99,15 @@ class RoutingIdSometimesMissing(FaultySocket):
 # -- faults of socket semantics, emulated on another libzmq type -----------------
 
 
-class RepRestoringOneHop(FaultySocket):
+class RepRestoringOneHop(RepOnRouter):
     """A REP written on a ROUTER that keeps only the nearest hop of the envelope.
 
     The sender's routing id is kept (so replies still route), but any
     further addresses a proxy chain put in front of the delimiter are lost.
     """
 
-    built_on = "ROUTER"
-
-    def __init__(self, inner, type):
-        super().__init__(inner, type)
-        self.envelope: list[bytes] | None = None
-
-    def recv(self, timeout_ms):
-        if self.envelope is not None:
-            raise ZmqError(ErrorCode.EFSM, "a reply is owed")
-        deadline = time.monotonic() + timeout_ms / 1000
-        while True:
-            frames = self.inner.recv(max(0, int((deadline - time.monotonic()) * 1000)))
-            if b"" in frames[1:]:
-                delimiter = frames.index(b"", 1)
-                self.envelope = [frames[0], b""]  # the bug: frames[1:delimiter] are lost
-                return frames[delimiter + 1 :]
-
-    def send(self, frames, timeout_ms):
-        if self.envelope is None:
-            raise ZmqError(ErrorCode.EFSM, "no request to reply to")
-        envelope, self.envelope = self.envelope, None
-        self.inner.send([*envelope, *frames], timeout_ms)
+    def keep(self, envelope):
+        return [envelope[0], b""]
 
 
 class ReqAnnouncingDealer(FaultySocket):

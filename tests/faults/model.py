@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from conformance.binding import Binding, ErrorCode, ZmqError
 from conformance.bindings.pyzmq import PyzmqBinding
-from tests.faults.harness import Fault, FaultyBinding, FaultySocket
-from tests.faults.sockets import RepOnRouter
+from tests.faults.harness import Fault, FaultyBinding, FaultySocket, RepOnRouter
 
 
 class RepLosingEnvelopeOnRefusedRecv(RepOnRouter):

@@ -16,7 +16,7 @@ import zmq
 
 from conformance.binding import ErrorCode, OptionValue, ZmqError
 from conformance.bindings.pyzmq import PyzmqSocket
-from tests.faults.harness import Fault, FaultySocket
+from tests.faults.harness import Fault, FaultySocket, RepOnRouter
 
 
 def _remaining_ms(deadline: float) -> int:
@@ -103,40 +103,6 @@ class RouterRepliesToLastSender(FaultySocket):
         if self.last_sender is not None and len(frames) > 1:
             frames = [self.last_sender, *frames[1:]]
         super().send(frames, timeout_ms)
-
-
-class RepOnRouter(FaultySocket):
-    """A REP written on a ROUTER: the strict recv/send alternation and the envelope.
-
-    Correct as it stands (up to where it stores the envelope); the REP faults
-    subclass it and get one thing wrong.
-    """
-
-    built_on = "ROUTER"
-
-    def __init__(self, inner, type):
-        super().__init__(inner, type)
-        self.envelope: list[bytes] | None = None
-
-    def recv(self, timeout_ms):
-        if self.envelope is not None:
-            raise ZmqError(ErrorCode.EFSM, "a reply is owed")
-        deadline = time.monotonic() + timeout_ms / 1000
-        while True:
-            frames = self.inner.recv(_remaining_ms(deadline))
-            if b"" in frames[1:]:
-                delimiter = frames.index(b"", 1)
-                self.envelope = self.keep(frames[: delimiter + 1])
-                return frames[delimiter + 1 :]
-
-    def keep(self, envelope: list[bytes]) -> list[bytes]:
-        return envelope
-
-    def send(self, frames, timeout_ms):
-        if self.envelope is None:
-            raise ZmqError(ErrorCode.EFSM, "no request to reply to")
-        envelope, self.envelope = self.envelope, None
-        self.inner.send([*envelope, *frames], timeout_ms)
 
 
 class RepReusingFirstEnvelope(RepOnRouter):
