@@ -77,7 +77,7 @@ import zmq
 
 from reference.envelope import DELIMITER, Frames, routing_problem
 from reference.frames import DEFAULT_LIMITS, Limits, drain, send_frames
-from reference.lbbroker import is_declined, parse_ready
+from reference.lbbroker import DECLINED, READY_TAKEN, take_worker_message
 from reference.service import Service
 from reference.sockets import ANY_TCP, bind
 from reference.workerqueue import WorkerQueue
@@ -308,29 +308,15 @@ class PeeringBroker(Service):
         when it is malformed (and is dropped), so a confused worker keeps
         its credit; an envelope with no body is a worker declining.
         """
-        limits, workers, drop = self.limits, self.workers, self.drop
+        limits, workers = self.limits, self.workers
         for frames in drain(self.localbe, self.batch):  # [wid, '', address, ..., '', *reply]
-            worker = frames[0].bytes
-            if len(frames) < 2 or len(frames[1]):
-                problem: str | None = "no delimiter"
-            else:
-                problem = routing_problem(frames, 2) or limits.violation(frames)
+            problem = take_worker_message(frames, workers, limits)
             if problem is None:
-                if workers.done(worker):
-                    self._reply(frames[2:])
-                else:
-                    drop("a reply from a worker that owes none", frames)
-                continue
-            credits = parse_ready(frames[1:], workers.max_credits)
-            if credits is not None:
-                if not workers.ready(worker, credits):
-                    drop("credits over the limit", frames)
-            elif not workers.done(worker):
-                drop(f"a message from an unknown worker ({problem})", frames)
-            elif is_declined(frames, 2):
-                self.counters["declined"] += 1
-            else:
-                drop(f"a malformed reply ({problem})", frames)
+                self._reply(frames[2:])
+            elif problem == DECLINED:
+                self.counters[DECLINED] += 1
+            elif problem != READY_TAKEN:
+                self.drop(problem, frames)
         self._after_change()
 
     def _reply(self, frames: Frames) -> None:

@@ -430,9 +430,9 @@ def lone_broker(context, sockets) -> Iterator[tuple[PeeringBroker, FakePeer, Wor
 GARBAGE = (
     ("localfe", [b"a", b"b", b"c"], "no delimiter"),
     ("localfe", [b"", b"x"] * 9, "too many frames"),
-    ("localbe", [b"junk"], "a message from an unknown worker (no delimiter)"),
-    ("localbe", [b"", b"NOT READY"], "a message from an unknown worker (too few frames)"),
-    ("localbe", [b"", b"client", b"", b"reply"], "a reply from a worker that owes none"),
+    ("localbe", [b"junk"], "message from an unknown worker (no delimiter)"),
+    ("localbe", [b"", b"NOT READY"], "message from an unknown worker (too few frames)"),
+    ("localbe", [b"", b"client", b"", b"reply"], "reply from a worker that owes none"),
     ("cloudfe", [b"client", b"", b"body"], "a request from an unknown peer"),
     ("cloudbe", [b"no delimiter"], "a peer's reply: too few frames"),
     ("cloudbe", [b"client", b"", b"reply"], "a reply to an unreachable client (Host unreachable)"),
