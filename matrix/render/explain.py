@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conformance.results import Verdict
-from matrix.render.table import MEANINGS, NOT_RUN, Entry, Row, Source
+from matrix.render.table import DRIVER_VERSION_PREFIX, MEANINGS, NOT_RUN, Entry, Row, Source
 
 
 def reason(entry: Entry) -> str:
@@ -20,9 +20,10 @@ def reason(entry: Entry) -> str:
 
 def coverage(source: Source) -> str:
     run = source.run
+    how = f"{run.version}; " if run.version.startswith(DRIVER_VERSION_PREFIX) else ""
     return (
-        f"peer {run.peer}; transports {', '.join(run.transports)}; {len(run.cases)} results; "
-        f"started {run.started}; {run.duration_s:.0f} s"
+        f"{how}peer {run.peer}; transports {', '.join(run.transports)}; "
+        f"{len(run.cases)} results; started {run.started}; {run.duration_s:.0f} s"
     )
 
 

@@ -157,6 +157,10 @@ class Cell:
         return f"{self.connects} \u2192 {self.binds} over {self.transport}"
 
 
+DRIVER_VERSION_PREFIX = "driver: "
+"""How the driver binding's version starts: ``driver: CMD``."""
+
+
 @dataclass
 class Row:
     implementation: str
@@ -167,6 +171,11 @@ class Row:
 
     @property
     def name(self) -> str:
+        # A driver names itself with its version (the protocol's hello); the
+        # binding's version then only says which driver ran, which the row's
+        # sources show.
+        if self.version.startswith(DRIVER_VERSION_PREFIX):
+            return self.implementation
         return f"{self.implementation}: {self.version}"
 
     def grid(self, transport: str) -> list[list[Cell]]:
