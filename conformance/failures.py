@@ -215,6 +215,13 @@ def report_text(
     lines += textwrap.wrap(
         result.statement, width, initial_indent=f"{indent}statement: ", subsequent_indent=indent * 3
     )
+    if result.source:
+        lines += textwrap.wrap(
+            result.source,
+            width,
+            initial_indent=f"{indent}source:    ",
+            subsequent_indent=indent * 3,
+        )
     lines.append(f"{indent}failure:   {failure.message}")
     if failure.expected or failure.observed:
         lines.append(f"{indent}expected:  {failure.expected or '(see the statement)'}")

@@ -64,6 +64,7 @@ class ResultsReporter:
                 verdict=Verdict(info["verdict"]),
                 level=info["level"],
                 statement=info["statement"],
+                source=info.get("source", ""),
                 duration_s=info["duration_s"],
                 examples=info["examples"],
                 reason=info.get("reason", ""),

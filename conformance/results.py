@@ -83,6 +83,8 @@ class CaseResult:
     examples: int = 0
     reason: str = ""
     failure: Failure | None = None
+    source: str = ""
+    """Where the statement comes from: an RFC section and quote, or libzmq behaviour."""
 
     @property
     def id(self) -> str:
@@ -204,6 +206,7 @@ def _case_from_json(data: dict[str, Any]) -> CaseResult:
         verdict=Verdict(data["verdict"]),
         level=str(data.get("level", "MUST")),
         statement=str(data.get("statement", "")),
+        source=str(data.get("source", "")),
         duration_s=float(data.get("duration_s", 0.0)),
         examples=int(data.get("examples", 0)),
         reason=str(data.get("reason", "")),

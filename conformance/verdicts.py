@@ -40,6 +40,7 @@ def judge(
         "peering": peering,
         "level": case.level.value,
         "statement": case.statement,
+        "source": case.family.source,
         "duration_s": round(report.duration, 4),
         "examples": getattr(network, "examples", 0),
     }
@@ -118,6 +119,7 @@ def _show(
         verdict=Verdict(info["verdict"]),
         level=info["level"],
         statement=info["statement"],
+        source=info.get("source", ""),
         reason=info.get("reason", ""),
         failure=Failure(**info["failure"]),
     )

@@ -249,6 +249,7 @@ def test_a_failure_reads_as_a_report_not_a_traceback(tmp_path):
     for expected in (
         f"{CASE}-self: FAIL (MUST)",
         "  statement: A multipart message arrives intact",
+        '  source:    RFC 28 "The REQ/REP/DEALER/ROUTER Socket Type"',
         "  failure:   ",
         "  expected:  [",
         "  observed:  [",

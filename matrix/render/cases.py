@@ -27,6 +27,8 @@ class ResultFamily:
     name: str
     level: str
     statement: str
+    source: str = ""
+    """The statement's normative source; empty when every file predates recording it."""
 
 
 @dataclass(frozen=True)
@@ -64,15 +66,18 @@ def collect(runs: Iterable[tuple[str, RunResults]]) -> tuple[list[ResultFamily],
     catalogues, a one-line :class:`ResultsError`.
     """
     seen: dict[str, _Seen] = {}
+    sources: dict[str, str] = {}  # from the files that record it
     ids: dict[str, CaseResult] = {}
     for path, run in sorted(runs, key=lambda item: item[0]):
         for result in run.cases:
             _check_grid(path, result)
             first = seen.setdefault(result.family, _Seen(path, result))
             _check_agrees(first, _Seen(path, result))
+            if result.source:
+                sources.setdefault(result.family, result.source)
             ids.setdefault(result.case, result)
     families = {
-        name: ResultFamily(name, first.result.level, first.result.statement)
+        name: ResultFamily(name, first.result.level, first.result.statement, sources.get(name, ""))
         for name, first in seen.items()
     }
     order = family_order(families)
@@ -104,6 +109,8 @@ def _check_agrees(first: _Seen, other: _Seen) -> None:
         differ = f"different levels ({first.result.level} and {other.result.level})"
     elif first.result.statement != other.result.statement:
         differ = "different statements"
+    elif first.result.source and other.result.source and first.result.source != other.result.source:
+        differ = "different sources"
     else:
         return
     raise ResultsError(

@@ -127,7 +127,9 @@ def render(table: Table, command: str) -> str:
         rows="\n".join(_row(row) for row in table.rows),
         families="\n".join(
             f'<dt id="family-{esc(f.name)}">{esc(f.name)} ({esc(f.level)})</dt>\n'
-            f"<dd>{esc(f.statement)}</dd>"
+            f"<dd>{esc(f.statement)}"
+            + (f"<br><small>Source: {esc(f.source)}</small>" if f.source else "")
+            + "</dd>"
             for f in table.families
         ),
     )
@@ -244,6 +246,7 @@ def _entry(entry: Entry) -> str:
         ("verdict", mark(entry.status)),
         ("level", esc(entry.case.level)),
         ("statement", esc(entry.case.statement)),
+        *([("source", esc(entry.case.family.source))] if entry.case.family.source else []),
         ("reason", esc(reason(entry))),
     ]
     if result is not None:
