@@ -145,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
             rows, headers=["fault", "verdict", "first case that failed", "meant for", "seconds"]
         )
     )
+    for missed in (o for o in outcomes if not o.caught):
+        # A miss must be explainable: no failing case at all, or a run that ended otherwise.
+        print(f"\n{missed.binding}: exit {missed.returncode}, failed cases: {missed.failed_cases}")
+        print(missed.output[-3000:])
     caught = sum(o.caught for o in outcomes)
     print()
     print(
