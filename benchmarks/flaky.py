@@ -51,6 +51,22 @@ class CoreLoad:
             process.join(timeout=5)
 
 
+def _failure_summary(output: str) -> str:
+    """pytest's failure and error sections, and its FAILED/ERROR lines: the why of a run."""
+    lines = output.splitlines()
+    sections = []
+    inside = False
+    for line in lines:
+        if line.startswith("=") and (" FAILURES " in line or " ERRORS " in line):
+            inside = True
+        elif line.startswith("=") and "short test summary info" in line:
+            inside = False
+        if inside:
+            sections.append(line)
+    verdicts = [line for line in lines if line.startswith(("FAILED ", "ERROR "))]
+    return "\n".join(sections[-150:] + verdicts)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.flaky", description=__doc__.split("\n")[0]
@@ -82,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"{measured.run.seconds:.1f} s",
                 flush=True,
             )
+            if measured.run.returncode != 0:
+                # The why is in this run's output only: show it now, the summary has the what.
+                print(_failure_summary(measured.run.output), flush=True)
 
     differing = {key: verdicts for key, verdicts in seen.items() if len(set(verdicts)) > 1}
     print(
