@@ -14,10 +14,21 @@ from importlib.metadata import PackageNotFoundError, version
 
 import pytest
 
-from conformance.results import CaseResult, Failure, RunResults, Verdict, fingerprint
+from conformance.results import PEERINGS, CaseResult, Failure, RunResults, Verdict, fingerprint
 from conformance.summary import render
 from conformance.verdicts import verdict_of
 from matrix import CASES
+from matrix.model import Case
+
+_CASES_BY_ID = {case.id: case for case in CASES}
+
+
+def case_of_test_id(test_id: str) -> tuple[Case | None, str]:
+    """The case and peering of a test id ``family/PAIRING/transport-peering``, or (None, "")."""
+    for peering in PEERINGS:
+        if test_id.endswith(f"-{peering}"):
+            return _CASES_BY_ID.get(test_id[: -len(peering) - 1]), peering
+    return None, ""
 
 
 def suite_version() -> str:
@@ -54,6 +65,9 @@ class ResultsReporter:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         info = verdict_of(report)
+        if info is None and report.failed:
+            self._record_lost(report)
+            return
         if info is None or "verdict" not in info:
             return
         failure = info.get("failure")
@@ -69,6 +83,32 @@ class ResultsReporter:
                 examples=info["examples"],
                 reason=info.get("reason", ""),
                 failure=Failure(**failure) if failure else None,
+            )
+        )
+
+    def _record_lost(self, report: pytest.TestReport) -> None:
+        """A case that failed without a verdict: its test process died running it.
+
+        Every phase of a case that runs to its end carries a verdict; only a
+        report made for it by someone else, xdist's for a worker that crashed
+        (an abort or a segfault in the binding), has none.  The case is
+        BROKEN, with what xdist saw, instead of missing from the results.
+        """
+        case, peering = case_of_test_id(report.nodeid.rpartition("[")[2].rstrip("]"))
+        if case is None:
+            return
+        seen = (report.longreprtext or "the test process died").strip().splitlines()
+        self._run().record(
+            CaseResult(
+                case=case.id,
+                peering=peering,
+                verdict=Verdict.BROKEN,
+                level=case.level.value,
+                statement=case.statement,
+                source=case.family.source,
+                duration_s=round(report.duration, 4),
+                reason="the test process died running this case",
+                failure=Failure(message=f"the test process died running this case: {seen[0]}"),
             )
         )
 

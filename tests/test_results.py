@@ -289,3 +289,16 @@ def test_a_driver_that_breaks_leaves_a_reproduction_ending_where_it_broke(tmp_pa
     assert broke["request"]["op"] == "send" and "exited with status 5" in broke["answer"]["broken"]
     assert case.failure.message.startswith("broken: driver ")
     assert json.loads(results.read_text())["catalogue"] == fingerprint(CASES)
+
+
+def test_a_case_whose_process_dies_is_broken_not_missing(tmp_path):
+    results = tmp_path / "results.json"
+    run = run_suite(
+        "--binding", "tests.dying_binding:binding", "-k", f"{CASE}-self",
+        "--results", str(results), workers=1,
+    )  # fmt: skip
+    assert run.returncode == 1, run.output
+    [case] = RunResults.load(results).cases
+    assert (case.case, case.peering, case.verdict) == (CASE, "self", Verdict.BROKEN), run.output
+    assert case.failure.message.startswith("the test process died running this case"), case
+    assert case.source.startswith("RFC 28")
