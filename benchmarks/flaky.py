@@ -18,7 +18,6 @@ import argparse
 import multiprocessing
 import os
 import sys
-from collections import defaultdict
 
 from benchmarks.workload import run_whole_suite
 
@@ -80,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--runs must be at least 2 to compare anything")
     extra = ("--driver", args.driver) if args.driver else ()
 
-    seen: dict[str, list[str]] = defaultdict(list)
+    seen: dict[str, list[str]] = {}  # outcome -> its verdict run by run, "-" where missing
+    exits: list[int] = []
     incomplete = 0
     with CoreLoad(not args.no_load):
         for number in range(1, args.runs + 1):
@@ -92,7 +92,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(measured.run.output[-2000:])
                 continue
             for key in seen.keys() | outcomes.keys():
-                seen[key].append(outcomes.get(key, "-"))
+                # An outcome first seen now was missing from every earlier run.
+                seen.setdefault(key, ["-"] * len(exits)).append(outcomes.get(key, "-"))
+            exits.append(measured.run.returncode)
             print(
                 f"run {number}: {len(outcomes)} outcomes, exit {measured.run.returncode}, "
                 f"{measured.run.seconds:.1f} s",
@@ -109,7 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     for key, verdicts in sorted(differing.items()):
         print(f"  {key}: {' '.join(verdicts)}")
-    return 0 if not differing and not incomplete else 1
+    if len(set(exits)) > 1:
+        print(f"  exit status run by run: {' '.join(map(str, exits))}")
+    return 0 if not differing and not incomplete and len(set(exits)) <= 1 else 1
 
 
 if __name__ == "__main__":
