@@ -14,7 +14,15 @@ from importlib.metadata import PackageNotFoundError, version
 
 import pytest
 
-from conformance.results import PEERINGS, CaseResult, Failure, RunResults, Verdict, fingerprint
+from conformance.results import (
+    PEERINGS,
+    CaseResult,
+    Failure,
+    RunResults,
+    Verdict,
+    case_from_json,
+    fingerprint,
+)
 from conformance.summary import render
 from conformance.verdicts import verdict_of
 from matrix import CASES
@@ -70,21 +78,7 @@ class ResultsReporter:
             return
         if info is None or "verdict" not in info:
             return
-        failure = info.get("failure")
-        self._run().record(
-            CaseResult(
-                case=info["case"],
-                peering=info["peering"],
-                verdict=Verdict(info["verdict"]),
-                level=info["level"],
-                statement=info["statement"],
-                source=info.get("source", ""),
-                duration_s=info["duration_s"],
-                examples=info["examples"],
-                reason=info.get("reason", ""),
-                failure=Failure(**failure) if failure else None,
-            )
-        )
+        self._run().record(case_from_json(info))
 
     def _record_lost(self, report: pytest.TestReport) -> None:
         """A case that failed without a verdict: its test process died running it.

@@ -160,7 +160,7 @@ class RunResults:
                 f"this tool reads version {FORMAT_VERSION}"
             )
         try:
-            cases = [_case_from_json(c) for c in data["cases"]]
+            cases = [case_from_json(c) for c in data["cases"]]
             return cls(
                 implementation=str(data["implementation"]),
                 version=str(data["version"]),
@@ -192,7 +192,7 @@ def fingerprint(cases: Iterable[Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def _case_from_json(data: dict[str, Any]) -> CaseResult:
+def case_from_json(data: dict[str, Any]) -> CaseResult:
     failure = data.get("failure")
     case = str(data["case"])
     if case.count("/") != 2 or case.split("/")[1].count("-") != 1:
