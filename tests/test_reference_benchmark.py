@@ -15,7 +15,7 @@ import pytest
 
 from benchmarks.brokers import brokers, load
 from benchmarks.brokers.__main__ import CREDIT_WORKERS, NAIVE, PROXY, REQ_WORKERS, Row, verdicts
-from benchmarks.brokers.run import SETUPS
+from benchmarks.brokers.run import FLOOR_SETUPS, SETUPS
 
 TIMEOUT_S = 10.0
 TINY = {"warmup_s": 0.05, "measure_s": 0.1, "min_replies": 10, "clients": 3, "workers": 2}
@@ -43,7 +43,7 @@ def received(connection, what: str):
 
 
 @pytest.mark.parametrize("client_kind", ["req", "dealer"])
-@pytest.mark.parametrize("setup", SETUPS, ids=lambda setup: setup.label)
+@pytest.mark.parametrize("setup", SETUPS + FLOOR_SETUPS, ids=lambda setup: setup.label)
 def test_every_broker_serves_the_load_and_stops(setup, client_kind):
     work = load.Load(client_kind=client_kind, **TINY)
     broker, broker_thread = started(brokers.RUNNERS[setup.broker])

@@ -11,6 +11,11 @@ table with the ratios to the naive broker and to ``zmq.proxy``:
 - libzmq's own ``zmq.proxy`` between a ROUTER and a DEALER (round robin,
   no checks, all in C): the speed limit, with DEALER workers.
 
+``--floor`` adds the rows of a broker that speaks the reference broker's
+protocol and checks nothing (:mod:`benchmarks.brokers.stripped`): the
+fastest a Python broker over pyzmq goes here, which tells what the reference
+broker's checks cost and what Python costs.
+
 The load is the same for all of them, twice over: 8 REQ clients (one request
 in flight each), then 8 pipelined DEALER clients (16 in flight each); 4
 workers that echo each request.

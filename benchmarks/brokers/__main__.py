@@ -16,7 +16,14 @@ from typing import NoReturn
 from tabulate import tabulate
 
 from benchmarks.brokers import load
-from benchmarks.brokers.run import SETUPS, Measurement, MeasurementFailed, measure
+from benchmarks.brokers.run import (
+    FLOOR_SETUPS,
+    SETUPS,
+    Measurement,
+    MeasurementFailed,
+    Setup,
+    measure,
+)
 
 CLIENT_KINDS = {"req": "REQ", "dealer": "DEALER, pipelined"}
 REQ_WORKERS, CREDIT_WORKERS = SETUPS[0].label, SETUPS[1].label
@@ -54,10 +61,16 @@ def main(argv: list[str] | None = None) -> int:
         "--credits", type=int, default=32, help="READY credits of each credit-based worker"
     )
     parser.add_argument("--only", choices=["req", "dealer"], help="measure one kind of client only")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="add the rows of a broker that checks nothing (benchmarks/brokers/stripped.py)",
+    )
     args = parser.parse_args(argv)
     if min(args.seconds, args.rounds, args.clients, args.workers, args.window, args.credits) <= 0:
         parser.error("every number must be positive")
 
+    setups = SETUPS + FLOOR_SETUPS if args.floor else SETUPS
     began = time.monotonic()
     runs: dict[tuple[str, str], list[Measurement]] = {}
     for round_ in range(args.rounds):
@@ -72,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
                 measure_s=args.seconds,
             )
             # Each round starts with another broker, so that none is always first or last.
-            for setup in SETUPS[round_ % len(SETUPS) :] + SETUPS[: round_ % len(SETUPS)]:
+            for setup in setups[round_ % len(setups) :] + setups[: round_ % len(setups)]:
                 try:
                     measurement = measure(setup, work)
                 except MeasurementFailed as error:
@@ -80,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 runs.setdefault((client_kind, setup.label), []).append(measurement)
     rows = summarize(runs)
-    print(render(rows))
+    print(render(rows, setups))
     print()
     print("\n".join(verdicts(rows)))
     load_average = ", ".join(f"{value:.2f}" for value in os.getloadavg())
@@ -122,11 +135,11 @@ def ratio(rows: dict[tuple[str, str], Row], client_kind: str, label: str, other:
     return mine.rate / theirs.rate
 
 
-def render(rows: dict[tuple[str, str], Row]) -> str:
+def render(rows: dict[tuple[str, str], Row], setups: tuple[Setup, ...] = SETUPS) -> str:
     """The table: one line per client kind and broker."""
     lines = []
     for client_kind, client_label in CLIENT_KINDS.items():
-        for setup in SETUPS:
+        for setup in setups:
             row = rows.get((client_kind, setup.label))
             if row is None:
                 continue

@@ -11,11 +11,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 
 import zmq
 
-from benchmarks.brokers import naive
+from benchmarks.brokers import naive, stripped
 from reference.lbbroker import LoadBalancer
 
 ANY_TCP = "tcp://127.0.0.1:*"
@@ -50,18 +51,29 @@ def run_reference(control: Connection) -> None:
     context.term()
 
 
-def run_naive(control: Connection) -> None:
-    """The guide-style broker (``benchmarks.brokers.naive``)."""
+def _run_serve(
+    serve: Callable[[zmq.Socket, zmq.Socket, threading.Event], None], control: Connection
+) -> None:
     context = zmq.Context()
     frontend, backend = _bound(context, zmq.ROUTER), _bound(context, zmq.ROUTER)
     stop = threading.Event()
-    thread = threading.Thread(target=naive.serve, args=(frontend, backend, stop))
+    thread = threading.Thread(target=serve, args=(frontend, backend, stop))
     thread.start()
     control.send(_endpoints(frontend, backend))
     _wait_for_stop(control)
     stop.set()
     thread.join(5)
     context.destroy(0)
+
+
+def run_naive(control: Connection) -> None:
+    """The guide-style broker (``benchmarks.brokers.naive``)."""
+    _run_serve(naive.serve, control)
+
+
+def run_stripped(control: Connection) -> None:
+    """The floor: no checks at all (``benchmarks.brokers.stripped``)."""
+    _run_serve(stripped.serve, control)
 
 
 def run_proxy(control: Connection) -> None:
@@ -81,4 +93,9 @@ def run_proxy(control: Connection) -> None:
     context.destroy(0)
 
 
-RUNNERS = {"reference": run_reference, "naive": run_naive, "proxy": run_proxy}
+RUNNERS = {
+    "reference": run_reference,
+    "naive": run_naive,
+    "proxy": run_proxy,
+    "stripped": run_stripped,
+}

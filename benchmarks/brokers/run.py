@@ -36,6 +36,12 @@ SETUPS = (
     Setup("zmq.proxy ROUTER/DEALER", "proxy", "dealer"),
 )
 
+FLOOR_SETUPS = (
+    Setup("floor: no checks, REQ workers", "stripped", "req"),
+    Setup("floor: no checks, credit DEALER workers", "stripped", "credit"),
+)
+"""Rows added by ``--floor``: how fast a Python broker goes when it checks nothing."""
+
 
 @dataclass(frozen=True)
 class Measurement:
