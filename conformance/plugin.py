@@ -27,6 +27,7 @@ from conformance.endpoints import Endpoints
 from conformance.known import KnownDeviations, KnownDeviationsError
 from conformance.network import SELF, Network, Peering, peerings
 from conformance.reporting import ResultsReporter
+from conformance.testids import case_test_id
 from conformance.verdicts import judge, teststatus
 from matrix import cases
 
@@ -284,7 +285,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
     settings = metafunc.config.stash[_SETTINGS]
     params = [
-        pytest.param(case, peering, id=f"{case.id}-{peering.id}")
+        pytest.param(case, peering, id=case_test_id(case.id, peering.id))
         for family in marker.args
         for case in cases(family)
         if case.transport in settings.transports

@@ -15,7 +15,6 @@ from importlib.metadata import PackageNotFoundError, version
 import pytest
 
 from conformance.results import (
-    PEERINGS,
     CaseResult,
     Failure,
     RunResults,
@@ -24,19 +23,9 @@ from conformance.results import (
     fingerprint,
 )
 from conformance.summary import render
+from conformance.testids import parse_case_test_id
 from conformance.verdicts import verdict_of
 from matrix import CASES
-from matrix.model import Case
-
-_CASES_BY_ID = {case.id: case for case in CASES}
-
-
-def case_of_test_id(test_id: str) -> tuple[Case | None, str]:
-    """The case and peering of a test id ``family/PAIRING/transport-peering``, or (None, "")."""
-    for peering in PEERINGS:
-        if test_id.endswith(f"-{peering}"):
-            return _CASES_BY_ID.get(test_id[: -len(peering) - 1]), peering
-    return None, ""
 
 
 def suite_version() -> str:
@@ -88,7 +77,7 @@ class ResultsReporter:
         (an abort or a segfault in the binding), has none.  The case is
         BROKEN, with what xdist saw, instead of missing from the results.
         """
-        case, peering = case_of_test_id(report.nodeid.rpartition("[")[2].rstrip("]"))
+        case, peering = parse_case_test_id(report.nodeid.rpartition("[")[2].rstrip("]"))
         if case is None:
             return
         seen = (report.longreprtext or "the test process died").strip().splitlines()

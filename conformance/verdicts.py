@@ -19,7 +19,7 @@ import pytest
 from conformance.binding import BindingBroken, BindingUnavailable, ErrorCode, ZmqError
 from conformance.failures import Crash, FailureReport, describe_failure, report_text
 from conformance.known import KnownDeviations
-from conformance.results import CaseResult, Failure, Verdict
+from conformance.results import Failure, Verdict, case_from_json
 from matrix import Level
 
 PROPERTY = "zmq_conformance"
@@ -113,16 +113,7 @@ def _show(
     traceback (the location stays, one line); with an explicit ``--tb``
     style the traceback is kept and the report is added to it.
     """
-    result = CaseResult(
-        case=info["case"],
-        peering=info["peering"],
-        verdict=Verdict(info["verdict"]),
-        level=info["level"],
-        statement=info["statement"],
-        source=info.get("source", ""),
-        reason=info.get("reason", ""),
-        failure=Failure(**info["failure"]),
-    )
+    result = case_from_json(info)
     config = item.config
     path, lineno = _location(excinfo, config)
     style = config.getoption("tbstyle", "auto")
