@@ -26,7 +26,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from conformance.results import ResultsError, RunResults, Verdict
+from conformance.results import CaseResult, ResultsError, RunResults, Verdict
 from tests.faults import FAULTS
 from tests.suite_runner import SuiteRun, run_suite
 
@@ -43,6 +43,8 @@ class Outcome:
     seconds: float
     failed_cases: list[str] = field(default_factory=list)
     output: str = ""
+    results: list[CaseResult] = field(default_factory=list)
+    """Every case's result, from the results file (empty if the run wrote none)."""
 
     @property
     def caught(self) -> bool:
@@ -76,16 +78,18 @@ def run_binding(
         if stop_at_first:
             args.append("-x")
         run = run_suite(*args, timeout=FAULT_LIMIT_S)
+        try:
+            cases = RunResults.load(results).cases
+        except ResultsError:
+            cases = []
         return Outcome(
-            binding, run.returncode, run.seconds, _failed_cases(results, run), run.output
+            binding, run.returncode, run.seconds, _failed_cases(cases, run), run.output, cases
         )
 
 
-def _failed_cases(results: Path, run: SuiteRun) -> list[str]:
+def _failed_cases(cases: list[CaseResult], run: SuiteRun) -> list[str]:
     """The FAIL and BROKEN cases, from the results file, or from pytest's lines without one."""
-    try:
-        cases = RunResults.load(results).cases
-    except ResultsError:
+    if not cases:
         return [
             line.split("[", 1)[-1].rstrip("]")
             for line in run.output.splitlines()

@@ -6,7 +6,7 @@ import sys
 
 from matrix import CASES, FAMILIES, PAIRINGS, VALID_PAIRINGS, Level
 from tests.conftest import ROOT
-from tests.faults import FAULTS
+from tests.faults import FAULTS, VARIANTS
 
 
 def test_case_ids_are_unique_and_well_formed():
@@ -39,6 +39,12 @@ def test_every_must_family_has_a_fault_that_it_catches():
     guarded = {family for fault in FAULTS.values() for family in fault.caught_by}
     unguarded = [f.name for f in FAMILIES if f.level == Level.MUST and f.name not in guarded]
     assert not unguarded, f"families no faulty binding is expected to fail: {unguarded}"
+
+
+def test_every_family_below_must_has_a_variant_it_tells_from_libzmq():
+    told = {variant.family for variant in VARIANTS.values()}
+    untold = [f.name for f in FAMILIES if f.level != Level.MUST and f.name not in told]
+    assert not untold, f"SHOULD or INFORMATIONAL families with no variant: {untold}"
 
 
 def test_catalogue_command_lists_every_case():

@@ -4,12 +4,16 @@ This is the fast form of the mutation score (``python -m tests.mutation
 --fast``): each fault runs only the families meant to catch it, without
 shrinking, one pytest test per fault.  The full score, every fault against
 the whole suite, is ``python -m tests.mutation``.
+
+The families that libzmq is not the yardstick of (SHOULD, INFORMATIONAL)
+are checked against variants instead (``tests/faults/variants.py``): each
+family must tell its variant from libzmq.
 """
 
 import pytest
 
-from tests.faults import FAULTS
-from tests.mutation import run_binding
+from tests.faults import FAULTS, VARIANTS
+from tests.mutation import Outcome, run_binding
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
@@ -27,3 +31,26 @@ def test_suite_passes_the_correct_binding():
     outcome = run_binding("correct", ("delivery", "rejection"), stop_at_first=False)
     assert outcome.passed, outcome.output
     assert "passed" in outcome.output, outcome.output
+
+
+@pytest.fixture(scope="module")
+def libzmq_in_variant_families() -> Outcome:
+    """The correct binding (libzmq) over every family a variant is for: one run for all."""
+    families = tuple(sorted({variant.family for variant in VARIANTS.values()}))
+    return run_binding("correct", families, stop_at_first=False)
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_family_tells_its_variant_from_libzmq(name, libzmq_in_variant_families):
+    variant = VARIANTS[name]
+    outcome = run_binding(name, (variant.family,), stop_at_first=False)
+    assert outcome.results, f"{name}: no results\n{outcome.output}"
+    for result in outcome.results:
+        assert result.verdict == variant.verdict, f"{result.case}: {result.verdict} {result.reason}"
+        assert variant.observed in result.reason, f"{result.case} observed: {result.reason}"
+    libzmq = [r for r in libzmq_in_variant_families.results if r.family == variant.family]
+    assert libzmq, f"no libzmq results for {variant.family}"
+    assert any(
+        result.verdict != variant.verdict or variant.observed not in result.reason
+        for result in libzmq
+    ), f"{variant.family} reports libzmq as it reports {name}: it cannot tell them apart"

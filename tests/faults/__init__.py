@@ -8,7 +8,8 @@ one by hand with::
 
     pytest conformance --binding tests.faults:drop_trailing_empty_frame
 
-Every name in :data:`FAULTS` (and ``correct``) is a factory for ``--binding``.
+Every name in :data:`FAULTS` and :data:`VARIANTS` (and ``correct``) is a factory for
+``--binding``.
 The faults live in one module per part of the catalogue; this package
 gathers them.  A fault changes what a socket sends or what it receives, never both, so
 that in a self-paired run it cannot cancel itself out.
@@ -20,15 +21,19 @@ from collections.abc import Callable
 
 from conformance.binding import Binding
 from conformance.bindings.pyzmq import PyzmqBinding
-from tests.faults import messages, model, patterns, sockets
+from tests.faults import messages, model, patterns, sockets, variants
 from tests.faults.harness import Fault, FaultyBinding, FaultySocket
+from tests.faults.variants import Variant
 
-__all__ = ["FAULTS", "Fault", "FaultyBinding", "FaultySocket", "correct"]
+__all__ = ["FAULTS", "VARIANTS", "Fault", "FaultyBinding", "FaultySocket", "Variant", "correct"]
 
 FAULTS: dict[str, Fault] = {
     fault.name: fault
     for fault in (*messages.FAULTS, *sockets.FAULTS, *patterns.FAULTS, *model.FAULTS)
 }
+
+VARIANTS: dict[str, Variant] = {variant.name: variant for variant in variants.VARIANTS}
+"""Bindings that differ from libzmq where the catalogue allows it (see :mod:`.variants`)."""
 
 
 def correct() -> Binding:
@@ -37,7 +42,8 @@ def correct() -> Binding:
 
 
 def __getattr__(name: str) -> Callable[[], Binding]:
-    """``tests.faults:<fault name>`` is a factory for ``--binding``."""
-    if name not in FAULTS:
+    """``tests.faults:<fault or variant name>`` is a factory for ``--binding``."""
+    change = FAULTS.get(name) or VARIANTS.get(name)
+    if change is None:
         raise AttributeError(name)
-    return lambda: FaultyBinding(PyzmqBinding(), FAULTS[name])
+    return lambda: FaultyBinding(PyzmqBinding(), change)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from conformance.binding import (
     SOCKET_TYPES,
@@ -107,8 +108,16 @@ class Fault:
         return (self.socket_class.__doc__ or "").strip().splitlines()[0]
 
 
+class SocketChange(Protocol):
+    """What a :class:`FaultyBinding` applies: a fault, or a variant (``tests.faults.variants``)."""
+
+    name: str
+    socket_class: type[FaultySocket]
+    types: tuple[str, ...]
+
+
 class FaultyBinding:
-    def __init__(self, inner: Binding, fault: Fault) -> None:
+    def __init__(self, inner: Binding, fault: SocketChange) -> None:
         self._inner = inner
         self._fault = fault
         self.name = f"{inner.name} with fault {fault.name}"
