@@ -317,7 +317,9 @@ def _serve(server, requests, ids, delimited, data) -> dict[int, list[bytes]]:
             f"client {index}'s request came with id {rid!r}, not {ids[index]!r}"
         )
         received.append((index, rest[-1]))
-    for index, text in data.draw(st.permutations(received), label="reply order"):
+    # Permute the requests in a fixed order, not in the order they arrived: the same draw then
+    # means the same replies on a replay, however the implementation queued them.
+    for index, text in data.draw(st.permutations(sorted(received)), label="reply order"):
         reply = b"reply to " + text
         server.send(
             application_frames("ROUTER", [reply], delimited=delimited, route=ids[index]), TIMEOUT_MS
