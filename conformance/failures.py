@@ -22,7 +22,7 @@ import pytest
 from hypothesis.errors import FlakyFailure, FlakyStrategyDefinition
 
 from conformance.results import CaseResult, Failure
-from conformance.trace import describe_answer, describe_step, excerpt
+from conformance.trace import describe_answer, describe_step, excerpt, unreplayable
 
 SHOWN_STEPS = 12
 """How many steps of a reproduction the terminal shows; the results file keeps all."""
@@ -234,7 +234,9 @@ def report_text(
             lines.append(f"{indent}example:")
             lines += [f"{indent * 3}{line}" for line in failure.example.splitlines()]
     lines += reproduction_lines(failure, indent)
-    if failure.reproduction:
+    if failure.reproduction and unreplayable(failure.reproduction):
+        lines.append(f"{indent}replay:    not available: {unreplayable(failure.reproduction)}")
+    elif failure.reproduction:
         where = results_path or "RESULTS.json"
         lines.append(
             f"{indent}replay:    python -m conformance replay {where} --case {result.id}"

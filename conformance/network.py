@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from conformance.binding import Binding, OptionValue, Socket, ZmqError
 from conformance.endpoints import Endpoints
 from conformance.patience import ABSENCE_MS, TIMEOUT_MS, Patience
-from conformance.trace import Trace, TracedSocket
+from conformance.trace import REFERENCE, Trace, TracedSocket
 
 __all__ = ["ABSENCE_MS", "TIMEOUT_MS", "Network", "Pair", "Peering", "peerings"]
 
@@ -102,6 +102,14 @@ class Network:
 
     def binding(self, side: str) -> Binding:
         return self.iut if side == IUT else self.libzmq
+
+    def reference_started(self, pattern: str, **endpoints: str) -> None:
+        """Record that a reference ``pattern`` serves at ``endpoints``, for replay to start one.
+
+        Call it inside the example's :meth:`sockets` block, before the first
+        socket connects to the pattern.
+        """
+        self.trace.record(REFERENCE, {"op": "start", "pattern": pattern, **endpoints}, {"ok": True})
 
     def socket(self, side: str, type: str, options: Options | None = None) -> Socket:
         sock = TracedSocket(

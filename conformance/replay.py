@@ -19,6 +19,12 @@ translated rather than compared:
   a value the test chose (a frame it sent, a ROUTING_ID it set) never does,
   so an ignored explicit identity still shows as a difference.
 
+A test that puts the implementation inside a reference pattern (the
+load-balancing broker, the asynchronous server) records where the pattern
+served as a ``reference`` step; replay starts the same pattern there, on
+fresh endpoints, in its own process.  The peering cluster is not replayed:
+its brokers' state flow is not in the trace.
+
 And timing is not a semantic: a receive that got a message is given the
 suite's full timeout, and a short poll that found nothing in the recording
 but finds a message now keeps it for the later step that received it.
@@ -33,6 +39,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import zmq
+
 from conformance.binding import (
     BYTES_OPTIONS,
     SOCKET_TYPES,
@@ -45,10 +53,26 @@ from conformance.binding import (
 from conformance.endpoints import Endpoints
 from conformance.patience import TIMEOUT_MS
 from conformance.results import Failure, ResultsError
-from conformance.trace import decode_frames, describe_answer, describe_frames, describe_request
+from conformance.trace import (
+    REFERENCE,
+    decode_frames,
+    describe_answer,
+    describe_frames,
+    describe_request,
+    unreplayable,
+)
+from reference.asyncsrv import AsyncServer
+from reference.lbbroker import LoadBalancer
+from reference.service import Service
 
-SIDES = ("iut", "libzmq")
+SIDES = ("iut", "libzmq", REFERENCE)
 OPS = ("socket", "set", "bind", "connect", "disconnect", "unbind", "send", "recv", "close")
+
+REFERENCE_SERVICES: dict[str, type[LoadBalancer] | type[AsyncServer]] = {
+    "lbbroker": LoadBalancer,
+    "asyncsrv": AsyncServer,
+}
+"""The reference patterns replay starts for a ``reference`` step, by the name recorded."""
 
 SAME = "same"
 DIFFERS = "differs"
@@ -102,6 +126,9 @@ def check_steps(steps: Any) -> list[dict[str, Any]]:
             raise ResultsError(
                 f"reproduction step {number} is not a driver-protocol step: {problem}"
             )
+    reason = unreplayable(steps)
+    if reason:
+        raise ResultsError(f"this reproduction cannot be replayed: {reason}")
     return steps
 
 
@@ -111,6 +138,10 @@ def _step_problem(step: Any) -> str:
     request, answer = step.get("request"), step.get("answer")
     if step.get("side") not in SIDES:
         return f"side {step.get('side')!r}"
+    if step["side"] == REFERENCE:
+        if not isinstance(answer, dict) or answer.get("ok") is not True:
+            return f"answer {answer!r}"
+        return _reference_step_problem(request)
     if not isinstance(request, dict) or request.get("op") not in OPS:
         return f"request {request!r}"
     if not isinstance(answer, dict) or not isinstance(answer.get("ok"), bool):
@@ -131,6 +162,16 @@ def _step_problem(step: Any) -> str:
         return str(exc)
     if op in ("send", "recv") and not isinstance(request.get("timeout_ms"), int):
         return "no timeout_ms"
+    return ""
+
+
+def _reference_step_problem(request: Any) -> str:
+    if not isinstance(request, dict) or request.get("op") != "start":
+        return f"reference request {request!r}"
+    if not isinstance(request.get("pattern"), str):
+        return "a reference step without a pattern"
+    if not all(isinstance(value, str) for value in request.values()):
+        return f"reference request {request!r}"
     return ""
 
 
@@ -169,6 +210,7 @@ class Replay:
         self.routes: dict[bytes, bytes] = {}
         self.held: dict[str, list[tuple[Outcome, Frames]]] = {}
         self.endpoints = Endpoints()
+        self.services: list[Service] = []
 
     def run(self) -> ReplayResult:
         outcomes = [
@@ -219,6 +261,8 @@ class Replay:
 
     def _perform(self, side: str, request: dict[str, Any], recorded: dict[str, Any]) -> dict:
         op = request["op"]
+        if side == REFERENCE:
+            return self._start_reference(request)
         if op == "socket":
             handle = str(recorded.get("socket", f"#{len(self.sockets) + 1}"))
             self.sockets[handle] = self.bindings[side].socket(request["type"])
@@ -250,6 +294,16 @@ class Replay:
         elif op == "close":
             self.sockets.pop(request["socket"])
             sock.close()
+        return {"ok": True}
+
+    def _start_reference(self, request: dict[str, Any]) -> dict:
+        """Start the recorded pattern on fresh endpoints that stand for the recorded ones."""
+        recorded = {k: v for k, v in request.items() if k not in ("op", "pattern")}
+        fresh = {key: self._bind_endpoint(endpoint) for key, endpoint in recorded.items()}
+        service = REFERENCE_SERVICES[request["pattern"]](**fresh, context=zmq.Context.instance())
+        self.services.append(service.start())
+        for key, endpoint in recorded.items():
+            request[key] = self.endpoint_map[endpoint] = getattr(service, f"{key}_endpoint")
         return {"ok": True}
 
     def _bind_endpoint(self, endpoint: str) -> str:
@@ -331,6 +385,9 @@ class Replay:
             with contextlib.suppress(ZmqError, BindingBroken):
                 sock.close()
         self.sockets.clear()
+        for service in self.services:
+            service.stop()
+        self.services.clear()
 
 
 def _same(recorded: dict[str, Any], answer: dict[str, Any]) -> bool:

@@ -58,7 +58,8 @@ class Failure:
     """What a maintainer needs to act on a failure without reading the suite's code.
 
     ``reproduction`` is the failing example as driver-protocol steps
-    (``{"side": "iut"|"libzmq", "request": {...}, "answer": {...}}``), and
+    (``{"side": "iut"|"libzmq", "request": {...}, "answer": {...}}``, and for a
+    pattern a ``"reference"`` step where the reference broker served), and
     ``failing_step`` the 1-based number of the step where the failure showed
     (0: unknown), so that ``python -m conformance replay`` can tell whether
     it happens again.

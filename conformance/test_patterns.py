@@ -317,6 +317,9 @@ def test_load_balancing_broker(network, case, workers, clients, steps):
     client_side, worker_side = network.peering.connector, network.peering.binder
     frontend, backend = network.endpoints.new(transport), network.endpoints.new(transport)
     with LoadBalancer(frontend, backend, context=BROKERS) as broker, network.sockets():
+        network.reference_started(
+            "lbbroker", frontend=broker.frontend_endpoint, backend=broker.backend_endpoint
+        )
         crew = workers_of(network, worker_side, kind, broker.backend_endpoint, workers)
         users = [Client(n, network.socket(client_side, kind)) for n in range(clients)]
         for client in users:
@@ -411,6 +414,7 @@ def test_requests_overflow_to_peer_brokers(network, case, local, cloud, overflow
     counts = {A: local, B: cloud[0], C: cloud[1]}
     cluster = Cluster(tuple(counts), transport=case.transport, context=BROKERS)
     with cluster, network.sockets():
+        network.reference_started("peering cluster", entry=cluster[A].endpoints.localfe)
         crews = {
             name: workers_of(
                 network, worker_side, "REQ", cluster[name].endpoints.localbe, count, f" of {name!r}"
@@ -530,6 +534,9 @@ def test_async_server(network, case, workers, requests, order):
     client_side, worker_side = network.peering.connector, network.peering.binder
     frontend, backend = network.endpoints.new(case.transport), network.endpoints.new(case.transport)
     with AsyncServer(frontend, backend, context=BROKERS) as server, network.sockets():
+        network.reference_started(
+            "asyncsrv", frontend=server.frontend_endpoint, backend=server.backend_endpoint
+        )
         crew = [
             Worker(f"worker {n}", network.socket(worker_side, "DEALER")) for n in range(workers)
         ]

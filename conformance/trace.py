@@ -34,6 +34,22 @@ from conformance.patience import TIMEOUT_MS, Patience
 
 MAX_RECORDED_STEPS = 2000
 
+REFERENCE = "reference"
+"""The side of a step that started a reference pattern (a broker) the test put the
+implementation in: not a protocol request, but replay starts the same pattern in its place."""
+
+REPLAYABLE_REFERENCES = ("lbbroker", "asyncsrv")
+"""The reference patterns replay can start (see ``conformance.replay``)."""
+
+
+def unreplayable(steps: Sequence[dict[str, Any]]) -> str:
+    """Why a reproduction cannot be replayed, or "" if it can."""
+    for step in steps:
+        pattern = step.get("request", {}).get("pattern")
+        if step.get("side") == REFERENCE and pattern not in REPLAYABLE_REFERENCES:
+            return f"it runs the reference {pattern}, which replay cannot start"
+    return ""
+
 
 def b64(frame: bytes) -> str:
     return base64.b64encode(frame).decode("ascii")

@@ -24,6 +24,7 @@ from conformance.binding import BindingBroken
 from conformance.bindings.pyzmq import PyzmqBinding
 from conformance.endpoints import Endpoints
 from conformance.exchange import Exchange
+from conformance.failures import report_text
 from conformance.network import SELF, Network
 from conformance.replay import DIFFERS, EARLY, SAME, Replay, check_steps, verdict_line
 from conformance.results import CaseResult, Failure, ResultsError, RunResults, Verdict
@@ -221,11 +222,63 @@ def test_an_implementation_that_breaks_stops_the_replay(libzmq):
                 "answer": {"ok": True},
             }
         ],
+        [{"side": "reference", "request": {"op": "start"}, "answer": {"ok": True}}],
+        [{"side": "reference", "request": {"op": "stop", "pattern": "x"}, "answer": {"ok": True}}],
+        [
+            {
+                "side": "reference",
+                "request": {"op": "start", "pattern": "peering cluster", "entry": "tcp://a:1"},
+                "answer": {"ok": True},
+            }
+        ],
     ],
 )
 def test_a_reproduction_that_is_not_protocol_steps_is_one_clear_error(steps):
     with pytest.raises(ResultsError, match=r"reproduction"):
         check_steps(steps)
+
+
+def test_a_failure_inside_the_reference_broker_replays_with_the_broker(tmp_path):
+    """The broker is not the implementation's: replay starts the reference one where it served."""
+    results = tmp_path / "results.json"
+    run = run_suite(
+        "--binding",
+        "tests.faults:req_strips_reply_address",
+        "--hypothesis-profile",
+        "mutation",
+        "-k",
+        "lb-broker/REQ-ROUTER/tcp",
+        "--results",
+        str(results),
+    )
+    assert run.returncode == 1, run.output
+    failure = RunResults.load(results).cases[0].failure
+    assert failure is not None and failure.reproduction[0]["side"] == "reference"
+
+    again = replay_command(str(results), "--binding", "tests.faults:req_strips_reply_address")
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert "REPRODUCED: every answer up to step" in again.stdout
+    assert "malformed reply" in again.stderr  # the broker says why it dropped the reply
+
+    fixed = replay_command(str(results))
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert "NOT REPRODUCED" in fixed.stdout
+
+
+def test_a_reproduction_inside_a_peering_cluster_says_it_cannot_be_replayed():
+    steps = [
+        {
+            "side": "reference",
+            "request": {"op": "start", "pattern": "peering cluster", "entry": "tcp://a:1"},
+            "answer": {"ok": True},
+        }
+    ]
+    result = CaseResult(
+        "peering/REQ-ROUTER/tcp", "self", Verdict.FAIL, failure=Failure("x", reproduction=steps)
+    )
+    text = report_text(result, "results.json", "here")
+    assert "replay:    not available: it runs the reference peering cluster" in text
+    assert "python -m conformance replay" not in text
 
 
 # -- the command's errors: one line, exit status 2 --------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conformance.results import Verdict
+from conformance.trace import unreplayable
 from matrix.render.table import DRIVER_VERSION_PREFIX, MEANINGS, NOT_RUN, Entry, Row, Source
 
 
@@ -38,4 +39,9 @@ def grid_note(row: Row, transport: str) -> str:
 
 
 def replay_command(entry: Entry) -> str:
+    """How to replay the entry's failure, or why it cannot be replayed."""
+    failure = entry.result.failure
+    reason = unreplayable(failure.reproduction) if failure is not None else ""
+    if reason:
+        return f"not available: {reason}"
     return f"python -m conformance replay {entry.source} --case {entry.id} --driver CMD"
