@@ -55,6 +55,7 @@ from conformance.patience import TIMEOUT_MS
 from conformance.results import Failure, ResultsError
 from conformance.trace import (
     REFERENCE,
+    REPLAYABLE_REFERENCES,
     decode_frames,
     describe_answer,
     describe_frames,
@@ -172,6 +173,10 @@ def _reference_step_problem(request: Any) -> str:
         return "a reference step without a pattern"
     if not all(isinstance(value, str) for value in request.values()):
         return f"reference request {request!r}"
+    endpoints = sorted(key for key in request if key not in ("op", "pattern"))
+    wanted = REPLAYABLE_REFERENCES.get(request["pattern"])
+    if wanted is not None and endpoints != sorted(wanted):
+        return f"the {request['pattern']} needs endpoints {', '.join(wanted)}, not {endpoints}"
     return ""
 
 

@@ -38,8 +38,8 @@ REFERENCE = "reference"
 """The side of a step that started a reference pattern (a broker) the test put the
 implementation in: not a protocol request, but replay starts the same pattern in its place."""
 
-REPLAYABLE_REFERENCES = ("lbbroker", "asyncsrv")
-"""The reference patterns replay can start (see ``conformance.replay``)."""
+REPLAYABLE_REFERENCES = {"lbbroker": ("frontend", "backend"), "asyncsrv": ("frontend", "backend")}
+"""The reference patterns replay can start (see ``conformance.replay``), with their endpoints."""
 
 
 def unreplayable(steps: Sequence[dict[str, Any]]) -> str:

@@ -26,8 +26,17 @@ from conformance.endpoints import Endpoints
 from conformance.exchange import Exchange
 from conformance.failures import report_text
 from conformance.network import SELF, Network
-from conformance.replay import DIFFERS, EARLY, SAME, Replay, check_steps, verdict_line
+from conformance.replay import (
+    DIFFERS,
+    EARLY,
+    REFERENCE_SERVICES,
+    SAME,
+    Replay,
+    check_steps,
+    verdict_line,
+)
 from conformance.results import CaseResult, Failure, ResultsError, RunResults, Verdict
+from conformance.trace import REPLAYABLE_REFERENCES
 from tests.faults import FAULTS, FaultyBinding
 from tests.suite_runner import ROOT, run_suite
 
@@ -231,6 +240,13 @@ def test_an_implementation_that_breaks_stops_the_replay(libzmq):
                 "answer": {"ok": True},
             }
         ],
+        [
+            {
+                "side": "reference",
+                "request": {"op": "start", "pattern": "lbbroker", "frontend": "tcp://a:1"},
+                "answer": {"ok": True},
+            }
+        ],
     ],
 )
 def test_a_reproduction_that_is_not_protocol_steps_is_one_clear_error(steps):
@@ -263,6 +279,10 @@ def test_a_failure_inside_the_reference_broker_replays_with_the_broker(tmp_path)
     fixed = replay_command(str(results))
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     assert "NOT REPRODUCED" in fixed.stdout
+
+
+def test_replay_starts_every_reference_pattern_the_trace_calls_replayable():
+    assert set(REFERENCE_SERVICES) == set(REPLAYABLE_REFERENCES)
 
 
 def test_a_reproduction_inside_a_peering_cluster_says_it_cannot_be_replayed():
