@@ -77,6 +77,7 @@ def send_when_routable(sock: Socket, frames: Sequence[bytes], timeout_ms: int = 
 
 
 POLL_SLICE_MS = 5
+NOTHING_TO_RECEIVE = (ErrorCode.EAGAIN, ErrorCode.EFSM)
 
 
 def receive_from_any(
@@ -97,7 +98,7 @@ def receive_from_any(
         try:
             return 0, socks[0].recv(timeout_ms)
         except ZmqError as exc:
-            if exc.code not in (ErrorCode.EAGAIN, ErrorCode.EFSM):
+            if exc.code not in NOTHING_TO_RECEIVE:
                 raise
             return None
     start = time.monotonic()
@@ -108,7 +109,7 @@ def receive_from_any(
             try:
                 return index, sock.recv(wait_ms)
             except ZmqError as exc:
-                if exc.code not in (ErrorCode.EAGAIN, ErrorCode.EFSM):
+                if exc.code not in NOTHING_TO_RECEIVE:
                     raise
         if time.monotonic() > deadline:
             if patience is not None:

@@ -234,8 +234,9 @@ def report_text(
             lines.append(f"{indent}example:")
             lines += [f"{indent * 3}{line}" for line in failure.example.splitlines()]
     lines += reproduction_lines(failure, indent)
-    if failure.reproduction and unreplayable(failure.reproduction):
-        lines.append(f"{indent}replay:    not available: {unreplayable(failure.reproduction)}")
+    not_replayable = unreplayable(failure.reproduction) if failure.reproduction else ""
+    if not_replayable:
+        lines.append(f"{indent}replay:    not available: {not_replayable}")
     elif failure.reproduction:
         where = results_path or "RESULTS.json"
         lines.append(

@@ -103,10 +103,6 @@ class Variant:
     """For an INFORMATIONAL family: words its observation must contain (libzmq's does not)."""
     types: tuple[str, ...] = SOCKET_TYPES
 
-    @property
-    def description(self) -> str:
-        return (self.socket_class.__doc__ or "").strip().splitlines()[0]
-
 
 VARIANTS = (
     Variant("refuses_zero_led_ids", RefusesZeroLedRoutingIds, "zero-led-routing-id", Verdict.PASS),
