@@ -7,8 +7,9 @@ protocol (``[wid, '', READY, credits]``, requests wrapped in
 ``[wid, '']``), keeps a least-recently-used queue of workers with credits,
 and does nothing else: no check of any message (a malformed one raises and
 ends the loop), no logging, no counters, no ROUTER_MANDATORY, no reactor,
-no timers; frames are received and sent with the cheapest pyzmq calls there
-are, in one function with everything in local variables.
+no timers; frames are received and sent with the reference broker's own
+helpers (:mod:`reference.frames`, the cheapest pyzmq calls there are), in one
+function with everything else in local variables.
 
 Whatever the reference broker costs beyond this is the price of being
 correct and readable; whatever this costs beyond ``zmq.proxy`` is the price
@@ -21,11 +22,10 @@ import threading
 from collections import deque
 
 import zmq
-import zmq.backend
 
-READY = b"READY"
-_recv, _send = zmq.backend.Socket.recv, zmq.backend.Socket.send
-NOBLOCK, MORE = int(zmq.NOBLOCK), int(zmq.SNDMORE | zmq.NOBLOCK)
+from reference.envelope import DELIMITER
+from reference.frames import recv_frames, send_frames
+from reference.lbbroker import READY
 
 
 def serve(frontend: zmq.Socket, backend: zmq.Socket, stop: threading.Event) -> None:
@@ -40,13 +40,9 @@ def serve(frontend: zmq.Socket, backend: zmq.Socket, stop: threading.Event) -> N
             if socket is backend:
                 while True:  # [wid, '', READY(, n)] or [wid, '', client, '', *reply]
                     try:
-                        frame = _recv(backend, NOBLOCK, False)
+                        frames = recv_frames(backend)
                     except zmq.Again:
                         break
-                    frames = [frame]
-                    while frame.more:
-                        frame = _recv(backend, NOBLOCK, False)
-                        frames.append(frame)
                     worker = frames[0].bytes
                     is_ready = len(frames) <= 4 and frames[2].bytes == READY
                     given = (int(frames[3].bytes) if len(frames) == 4 else 1) if is_ready else 1
@@ -55,20 +51,13 @@ def serve(frontend: zmq.Socket, backend: zmq.Socket, stop: threading.Event) -> N
                     if not held:
                         ready.append(worker)
                     if not is_ready:
-                        last = len(frames) - 1
-                        for index in range(2, last):
-                            _send(frontend, frames[index], MORE, False)
-                        _send(frontend, frames[last], NOBLOCK, False)
+                        send_frames(frontend, frames[2:])
             else:
                 while ready:  # [client, '', *request]
                     try:
-                        frame = _recv(frontend, NOBLOCK, False)
+                        frames = recv_frames(frontend)
                     except zmq.Again:
                         break
-                    frames = [frame]
-                    while frame.more:
-                        frame = _recv(frontend, NOBLOCK, False)
-                        frames.append(frame)
                     worker = ready[0]
                     left = credits[worker] - 1
                     credits[worker] = left
@@ -76,12 +65,7 @@ def serve(frontend: zmq.Socket, backend: zmq.Socket, stop: threading.Event) -> N
                         ready.rotate(-1)
                     else:
                         ready.popleft()
-                    _send(backend, worker, MORE, False)
-                    _send(backend, b"", MORE, False)
-                    last = len(frames) - 1
-                    for index in range(last):
-                        _send(backend, frames[index], MORE, False)
-                    _send(backend, frames[last], NOBLOCK, False)
+                    send_frames(backend, frames, (worker, DELIMITER))
         if ready and not polling_frontend:
             poller.register(frontend, zmq.POLLIN)
             polling_frontend = True
