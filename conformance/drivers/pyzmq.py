@@ -11,9 +11,17 @@ python3, or a pyzmq-compatible implementation under another interpreter:
 
     python3 -m conformance.drivers.pyzmq
     python3 path/to/pyzmq.py          # the file alone, no install needed
+
+It runs on every pyzmq from 16 on (libzmq 4.1 and later): a name that an
+older ``zmq`` module spells differently is looked up by its older spelling
+(pyzmq before 17.1 knows ``ROUTING_ID`` only as ``IDENTITY``), ``hello``
+lists only the socket types, transports and options that the installed
+module really has, and an unexpected exception inside a request is
+answered ``EOTHER`` with its message instead of ending the driver.
 """
 
 import base64
+import contextlib
 import errno
 import json
 import sys
@@ -21,18 +29,64 @@ import sys
 import zmq
 
 PROTOCOL = 1
-SOCKET_TYPES = ["REQ", "REP", "DEALER", "ROUTER"]
-TRANSPORTS = ["tcp", "ipc", "inproc"]
-BOOL_OPTIONS = [
-    "ROUTER_MANDATORY",
-    "ROUTER_HANDOVER",
-    "REQ_RELAXED",
-    "REQ_CORRELATE",
-    "PROBE_ROUTER",
-    "IMMEDIATE",
-]
-INT_OPTIONS = ["SNDHWM", "RCVHWM", "LINGER", "MAXMSGSIZE"]
-OPTIONS = ["ROUTING_ID", *BOOL_OPTIONS, *INT_OPTIONS]
+
+OLDER_NAMES = {
+    # protocol name: older names of the same constant, newest first
+    "ROUTING_ID": ["IDENTITY"],  # renamed in libzmq 4.2 / pyzmq 17.1
+    "IMMEDIATE": ["DELAY_ATTACH_ON_CONNECT"],  # renamed in libzmq 3.3
+    "DEALER": ["XREQ"],
+    "ROUTER": ["XREP"],
+}
+
+
+def constant(name):
+    """The zmq module's value for protocol name NAME, or None if it has none."""
+    for spelling in [name, *OLDER_NAMES.get(name, [])]:
+        value = getattr(zmq, spelling, None)
+        if isinstance(value, int) and value >= 0:
+            return value
+    return None
+
+
+def available(names):
+    """NAME -> value for each of NAMES that the installed zmq module has."""
+    found = {}
+    for name in names:
+        value = constant(name)
+        if value is not None:
+            found[name] = value
+    return found
+
+
+def transports():
+    """tcp and inproc are in every libzmq; ipc only where zmq.has() says so."""
+    names = ["tcp", "ipc", "inproc"]
+    has = getattr(zmq, "has", None)
+    if callable(has):
+        try:
+            if not has("ipc"):
+                names.remove("ipc")
+        except Exception:
+            pass  # a module that cannot tell: ipc is tried, and fails honestly
+    return names
+
+
+SOCKET_TYPES = available(["REQ", "REP", "DEALER", "ROUTER"])
+TRANSPORTS = transports()
+BOOL_OPTIONS = available(
+    [
+        "ROUTER_MANDATORY",
+        "ROUTER_HANDOVER",
+        "REQ_RELAXED",
+        "REQ_CORRELATE",
+        "PROBE_ROUTER",
+        "IMMEDIATE",
+    ]
+)
+INT_OPTIONS = available(["SNDHWM", "RCVHWM", "LINGER", "MAXMSGSIZE"])
+OPTIONS = available(["ROUTING_ID"])
+OPTIONS.update(BOOL_OPTIONS)
+OPTIONS.update(INT_OPTIONS)
 
 ERRNO_CODES = {
     errno.EAGAIN: "EAGAIN",
@@ -49,6 +103,11 @@ class Failure(Exception):
         Exception.__init__(self, message)
         self.code = code
         self.message = message
+
+
+def unexpected(exc):
+    """The EOTHER failure for an exception that no handler expected."""
+    return Failure("EOTHER", "%s: %s" % (type(exc).__name__, exc))
 
 
 class Driver(object):
@@ -68,17 +127,18 @@ class Driver(object):
             raise Failure("ENOTSUP", "this driver speaks protocol %d" % PROTOCOL)
         return {
             "protocol": PROTOCOL,
-            "implementation": "libzmq %s (pyzmq %s, driver)" % (zmq.zmq_version(), zmq.__version__),
-            "socket_types": SOCKET_TYPES,
-            "transports": TRANSPORTS,
-            "options": OPTIONS,
+            "implementation": "libzmq %s (pyzmq %s, driver)"
+            % (zmq.zmq_version(), getattr(zmq, "__version__", "unknown")),
+            "socket_types": list(SOCKET_TYPES),
+            "transports": list(TRANSPORTS),
+            "options": list(OPTIONS),
         }
 
     def op_socket(self, request):
         kind = request.get("type")
         if kind not in SOCKET_TYPES:
             raise Failure("ENOTSUP", "no socket type %r" % kind)
-        sock = self.context.socket(getattr(zmq, kind))
+        sock = self.context.socket(SOCKET_TYPES[kind])
         sock.setsockopt(zmq.LINGER, 0)
         self.counter += 1
         handle = "s%d" % self.counter
@@ -93,7 +153,7 @@ class Driver(object):
             value = base64.b64decode(value, validate=True)
         elif option in BOOL_OPTIONS:
             value = int(bool(value))
-        self.sock(request).setsockopt(getattr(zmq, option), value)
+        self.sock(request).setsockopt(OPTIONS[option], value)
         return {}
 
     def op_bind(self, request):
@@ -136,60 +196,81 @@ class Driver(object):
         return {}
 
     def close_all(self):
-        for sock in self.sockets.values():
+        sockets, self.sockets = list(self.sockets.values()), {}
+        for sock in sockets:
             sock.close(linger=0)
-        self.sockets.clear()
         self.context.term()
 
     def handle(self, request):
+        """The results of REQUEST, or a Failure: whatever is raised inside becomes one."""
         operation = getattr(self, "op_" + str(request.get("op")), None)
         if operation is None:
             raise Failure("ENOTSUP", "no op %r" % request.get("op"))
         try:
             return operation(request)
+        except Failure:
+            raise
         except zmq.ZMQError as exc:
-            raise Failure(ERRNO_CODES.get(exc.errno, "EOTHER"), exc.strerror) from None
+            code = ERRNO_CODES.get(exc.errno, "EOTHER")
+            raise Failure(code, str(exc.strerror or exc)) from None
         except (KeyError, TypeError, ValueError) as exc:
             raise Failure("EPROTO", "bad arguments: %r" % (exc,)) from None
+        except Exception as exc:
+            raise unexpected(exc) from None
+
+
+def refusal(response, failure):
+    """RESPONSE made the error response for FAILURE."""
+    response.update(ok=False, error=failure.code, message=failure.message)
+    return response
+
+
+def answer(out, response):
+    """Write RESPONSE as one line; one that cannot be written becomes an EOTHER response."""
+    try:
+        line = json.dumps(response)
+    except Exception as exc:
+        line = json.dumps(refusal({"id": response.get("id")}, unexpected(exc)))
+    out.write(line + "\n")
+    out.flush()
+
+
+def parse(line):
+    """The request object on LINE, or a Failure (EPROTO)."""
+    try:
+        request = json.loads(line.decode("utf-8"))
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+        raise Failure("EPROTO", "unparsable request: %s" % exc) from None
+    if not isinstance(request, dict):
+        raise Failure("EPROTO", "unparsable request: not an object")
+    return request
 
 
 def main():
     driver = Driver()
     out = sys.stdout
-    for line in sys.stdin:
+    for line in sys.stdin.buffer:
         try:
-            request = json.loads(line)
-            if not isinstance(request, dict):
-                raise ValueError("not an object")
-        except ValueError as exc:
-            out.write(
-                json.dumps(
-                    {
-                        "id": None,
-                        "ok": False,
-                        "error": "EPROTO",
-                        "message": "unparsable request: %s" % exc,
-                    }
-                )
-                + "\n"
-            )
-            out.flush()
+            request = parse(line)
+        except Failure as failure:
+            answer(out, refusal({"id": None}, failure))
             continue
         response = {"id": request.get("id")}
-        if request.get("op") == "bye":
-            driver.close_all()
-            response["ok"] = True
-            out.write(json.dumps(response) + "\n")
-            out.flush()
-            return 0
         try:
-            response.update(driver.handle(request))
+            if request.get("op") == "bye":
+                driver.close_all()
+            else:
+                response.update(driver.handle(request))
             response["ok"] = True
         except Failure as failure:
-            response.update(ok=False, error=failure.code, message=failure.message)
-        out.write(json.dumps(response) + "\n")
-        out.flush()
-    driver.close_all()
+            refusal(response, failure)
+        except Exception as exc:  # a subclass's handle() that let one through
+            refusal(response, unexpected(exc))
+        answer(out, response)
+        if request.get("op") == "bye":
+            return 0
+    with contextlib.suppress(Exception):  # stdin is closed: there is no one left to tell
+        driver.close_all()
     return 0
 
 
