@@ -2,10 +2,18 @@
 //
 // Reads one JSON request per line on stdin and writes one JSON response per
 // line on stdout, one request at a time, in order; diagnostics go to stderr.
-// Needs only the JDK, JeroMQ (Debian's libjeromq-java, 0.3.6) and Gson
-// (libgoogle-gson-java). It drives JeroMQ's low-level zmq.SocketBase rather
-// than org.zeromq.ZMQ.Socket because only the former reports every failure
-// as an errno, which is what the protocol's error codes are made of.
+// Needs only the JDK, JeroMQ and Gson. One source serves two rows of the
+// table: drivers/jeromq (JeroMQ 0.6, from Maven) and drivers/jeromq-debian
+// (JeroMQ 0.3.6, Debian's libjeromq-java); each compiles it against its own
+// jar. Where the two APIs differ (setSocketOpt returns void in 0.3.6 and
+// boolean in 0.6, getsockoptx became getSocketOptx, options that 0.3.6 does
+// not have), the driver finds the method or constant by reflection, so what
+// hello lists is what the JeroMQ on the class path accepted, never a version
+// number's promise.
+//
+// It drives JeroMQ's low-level zmq.SocketBase rather than
+// org.zeromq.ZMQ.Socket because only the former reports every failure as an
+// errno, which is what the protocol's error codes are made of.
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
@@ -15,12 +23,15 @@ import com.google.gson.JsonParser;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.jar.JarFile;
 
 import zmq.Ctx;
@@ -40,20 +51,44 @@ public final class JeromqDriver {
         SOCKET_TYPES.put("ROUTER", ZMQ.ZMQ_ROUTER);
     }
 
-    // Protocol option -> JeroMQ option. REQ_RELAXED, REQ_CORRELATE and
-    // PROBE_ROUTER do not exist in JeroMQ 0.3.6 (it follows libzmq 3.2), so
-    // they are not listed and setting them is ENOTSUP. IMMEDIATE is libzmq
-    // 3.2's DELAY_ATTACH_ON_CONNECT under its later name.
-    static final Map<String, Integer> BOOL_OPTIONS = new LinkedHashMap<>();
-    static final Map<String, Integer> INT_OPTIONS = new LinkedHashMap<>();
+    enum Kind { BYTES, BOOL, INT, LONG }
+
+    /** A protocol option: the zmq.ZMQ constant it maps to, its value kind, a socket type that takes it. */
+    static final class Option {
+        final String field;
+        final Kind kind;
+        final String probeType;
+        final Object probeValue;
+
+        Option(String field, Kind kind, String probeType, Object probeValue) {
+            this.field = field;
+            this.kind = kind;
+            this.probeType = probeType;
+            this.probeValue = probeValue;
+        }
+    }
+
+    // Protocol option -> JeroMQ constant, looked up by name at run time: the
+    // REQ_* and PROBE_ROUTER constants only exist from JeroMQ 0.4 on.
+    // IMMEDIATE is ZMQ_DELAY_ATTACH_ON_CONNECT, libzmq's option 39: both
+    // JeroMQs give it libzmq's ZMQ_IMMEDIATE meaning (1 = queue only to
+    // completed connections). JeroMQ 0.6's own ZMQ_IMMEDIATE is another option
+    // number with the opposite meaning (its default, true, is libzmq's 0).
+    // Booleans are passed as 0/1 Integers: 0.3.6 casts them to Integer.
+    static final Map<String, Option> OPTIONS = new LinkedHashMap<>();
     static {
-        BOOL_OPTIONS.put("ROUTER_MANDATORY", ZMQ.ZMQ_ROUTER_MANDATORY);
-        BOOL_OPTIONS.put("ROUTER_HANDOVER", ZMQ.ZMQ_ROUTER_HANDOVER);
-        BOOL_OPTIONS.put("IMMEDIATE", ZMQ.ZMQ_DELAY_ATTACH_ON_CONNECT);
-        INT_OPTIONS.put("SNDHWM", ZMQ.ZMQ_SNDHWM);
-        INT_OPTIONS.put("RCVHWM", ZMQ.ZMQ_RCVHWM);
-        INT_OPTIONS.put("LINGER", ZMQ.ZMQ_LINGER);
-        INT_OPTIONS.put("MAXMSGSIZE", ZMQ.ZMQ_MAXMSGSIZE);
+        OPTIONS.put("ROUTING_ID", new Option("ZMQ_IDENTITY", Kind.BYTES, "DEALER", new byte[] {'x'}));
+        OPTIONS.put("ROUTER_MANDATORY", new Option("ZMQ_ROUTER_MANDATORY", Kind.BOOL, "ROUTER", 0));
+        OPTIONS.put("ROUTER_HANDOVER", new Option("ZMQ_ROUTER_HANDOVER", Kind.BOOL, "ROUTER", 0));
+        OPTIONS.put("REQ_RELAXED", new Option("ZMQ_REQ_RELAXED", Kind.BOOL, "REQ", 0));
+        OPTIONS.put("REQ_CORRELATE", new Option("ZMQ_REQ_CORRELATE", Kind.BOOL, "REQ", 0));
+        OPTIONS.put("PROBE_ROUTER", new Option("ZMQ_PROBE_ROUTER", Kind.BOOL, "DEALER", 0));
+        OPTIONS.put("IMMEDIATE", new Option("ZMQ_DELAY_ATTACH_ON_CONNECT", Kind.BOOL, "DEALER", 0));
+        OPTIONS.put("SNDHWM", new Option("ZMQ_SNDHWM", Kind.INT, "DEALER", 1000));
+        OPTIONS.put("RCVHWM", new Option("ZMQ_RCVHWM", Kind.INT, "DEALER", 1000));
+        OPTIONS.put("LINGER", new Option("ZMQ_LINGER", Kind.INT, "DEALER", 0));
+        // JeroMQ casts MAXMSGSIZE to Long and every other number to Integer.
+        OPTIONS.put("MAXMSGSIZE", new Option("ZMQ_MAXMSGSIZE", Kind.LONG, "DEALER", -1L));
     }
 
     /** A failure answered to the suite: a protocol error code and a message. */
@@ -66,33 +101,85 @@ public final class JeromqDriver {
         }
     }
 
+    // The methods whose signatures differ between 0.3.6 and 0.6.
+    static final Method SET_OPTION = method("setSocketOpt", int.class, Object.class);
+    static final Method GET_OPTION_OBJECT = method("getSocketOptx", int.class) != null
+            ? method("getSocketOptx", int.class)
+            : method("getsockoptx", int.class);
+
     final Ctx context = ZMQ.createContext();
     final Map<String, SocketBase> sockets = new LinkedHashMap<>();
     int counter = 0;
+    Map<String, Integer> supportedOptions; // found by hello, on first use
+    Boolean wildcardReportsPort; // found on the first wildcard tcp bind
+
+    static Method method(String name, Class<?>... parameters) {
+        try {
+            return SocketBase.class.getMethod(name, parameters);
+        } catch (NoSuchMethodException exc) {
+            return null;
+        }
+    }
+
+    /** A zmq.ZMQ int constant, or null if this JeroMQ does not have it. */
+    static Integer constant(String name) {
+        try {
+            return ZMQ.class.getField(name).getInt(null);
+        } catch (ReflectiveOperationException | RuntimeException exc) {
+            return null;
+        }
+    }
 
     static String codeOf(int errno) {
-        switch (errno) {
-            case ZError.EAGAIN:
-                return "EAGAIN";
-            case ZError.EFSM:
-                return "EFSM";
-            case ZError.EHOSTUNREACH:
-                return "EHOSTUNREACH";
-            case ZError.EINVAL:
-                return "EINVAL";
-            case ZError.ENOTSUP:
-            case ZError.EPROTONOSUPPORT:
-            case ZError.ENOCOMPATPROTO:
-                return "ENOTSUP";
-            default:
-                return "EOTHER";
+        if (errno == ZError.EAGAIN) {
+            return "EAGAIN";
+        } else if (errno == ZError.EFSM) {
+            return "EFSM";
+        } else if (errno == ZError.EHOSTUNREACH) {
+            return "EHOSTUNREACH";
+        } else if (errno == ZError.EINVAL) {
+            return "EINVAL";
+        } else if (errno == ZError.ENOTSUP || errno == ZError.EPROTONOSUPPORT
+                || errno == ZError.ENOCOMPATPROTO) {
+            return "ENOTSUP";
         }
+        return "EOTHER";
     }
 
     /** The failure for a call that returned false/null: JeroMQ set the socket's errno. */
     static Failure failed(SocketBase socket, String what) {
         int errno = socket.errno();
         return new Failure(codeOf(errno), what + " failed, errno " + errno);
+    }
+
+    /** Calls a reflected SocketBase method, rethrowing what JeroMQ threw. */
+    static Object call(Method method, SocketBase socket, Object... args) {
+        try {
+            return method.invoke(socket, args);
+        } catch (InvocationTargetException exc) {
+            Throwable cause = exc.getCause();
+            if (cause instanceof RuntimeException) {
+                throw (RuntimeException) cause;
+            }
+            if (cause instanceof Error) {
+                throw (Error) cause;
+            }
+            throw new IllegalStateException(cause);
+        } catch (IllegalAccessException exc) {
+            throw new IllegalStateException(exc);
+        }
+    }
+
+    /** setSocketOpt: 0.3.6 returns nothing and throws on failure; 0.6 may also return false. */
+    static void setOption(SocketBase socket, int option, Object value, String name) throws Failure {
+        Object result = call(SET_OPTION, socket, option, value);
+        if (Boolean.FALSE.equals(result)) {
+            throw failed(socket, "set " + name);
+        }
+    }
+
+    static String lastEndpoint(SocketBase socket) {
+        return (String) call(GET_OPTION_OBJECT, socket, ZMQ.ZMQ_LAST_ENDPOINT);
     }
 
     static String string(JsonObject request, String name) throws Failure {
@@ -159,28 +246,66 @@ public final class JeromqDriver {
         return socket;
     }
 
+    SocketBase create(int kind) throws Failure {
+        SocketBase socket = context.createSocket(kind);
+        if (socket == null) {
+            throw new Failure("EOTHER", "createSocket failed (too many sockets or context terminated)");
+        }
+        setOption(socket, ZMQ.ZMQ_LINGER, 0, "LINGER");
+        return socket;
+    }
+
+    /**
+     * The options this JeroMQ really takes: its zmq.ZMQ has the constant and a
+     * fresh socket of a type the option is for accepts it (a value that changes
+     * nothing: false, the default HWM, linger 0, no size limit).
+     */
+    Map<String, Integer> supportedOptions() {
+        if (supportedOptions != null) {
+            return supportedOptions;
+        }
+        Map<String, Integer> found = new LinkedHashMap<>();
+        for (Map.Entry<String, Option> entry : OPTIONS.entrySet()) {
+            Option option = entry.getValue();
+            Integer number = constant(option.field);
+            if (number == null) {
+                continue;
+            }
+            SocketBase probe = null;
+            try {
+                probe = create(SOCKET_TYPES.get(option.probeType));
+                setOption(probe, number, option.probeValue, entry.getKey());
+                found.put(entry.getKey(), number);
+            } catch (Failure | RuntimeException exc) {
+                System.err.println("jeromq driver: " + entry.getKey() + " not taken: " + exc);
+            } finally {
+                if (probe != null) {
+                    probe.close();
+                }
+            }
+        }
+        supportedOptions = found;
+        return found;
+    }
+
     JsonObject hello(JsonObject request) throws Failure {
         JsonElement protocol = request.get("protocol");
-        if (protocol == null || protocol.getAsInt() != PROTOCOL) {
+        if (protocol == null || !protocol.isJsonPrimitive() || protocol.getAsInt() != PROTOCOL) {
             throw new Failure("ENOTSUP", "this driver speaks protocol " + PROTOCOL);
         }
-        List<String> options = new ArrayList<>();
-        options.add("ROUTING_ID");
-        options.addAll(BOOL_OPTIONS.keySet());
-        options.addAll(INT_OPTIONS.keySet());
         JsonObject result = new JsonObject();
         result.addProperty("protocol", PROTOCOL);
         result.addProperty(
                 "implementation",
-                "JeroMQ " + jeromqVersion() + " (libzmq " + ZMQ.ZMQ_VERSION_MAJOR + "."
-                        + ZMQ.ZMQ_VERSION_MINOR + "." + ZMQ.ZMQ_VERSION_PATCH + " API, Java "
-                        + System.getProperty("java.version") + ")");
+                "JeroMQ " + jeromqVersion() + " (libzmq " + constant("ZMQ_VERSION_MAJOR") + "."
+                        + constant("ZMQ_VERSION_MINOR") + "." + constant("ZMQ_VERSION_PATCH")
+                        + " API, Java " + System.getProperty("java.version") + ")");
         result.add("socket_types", names(SOCKET_TYPES.keySet()));
-        // JeroMQ 0.3.6 has no ipc transport: it maps ipc://path to tcp on
-        // localhost, port 10000 + (hash of path % 55536), which no other
-        // implementation can reach. So ipc is not listed (UNSUPPORTED).
+        // No JeroMQ has an ipc transport: it maps ipc://path to tcp on
+        // localhost, port 10000 + (hash of path % 55536) (zmq.IpcAddress),
+        // which no other implementation can reach. So ipc is not listed.
         result.add("transports", names(List.of("tcp", "inproc")));
-        result.add("options", names(options));
+        result.add("options", names(supportedOptions().keySet()));
         return result;
     }
 
@@ -190,11 +315,7 @@ public final class JeromqDriver {
         if (kind == null) {
             throw new Failure("ENOTSUP", "no socket type " + type);
         }
-        SocketBase socket = context.createSocket(kind);
-        if (socket == null) {
-            throw new Failure("EOTHER", "createSocket failed (too many sockets or context terminated)");
-        }
-        socket.setSocketOpt(ZMQ.ZMQ_LINGER, 0);
+        SocketBase socket = create(kind);
         counter += 1;
         String handle = "s" + counter;
         sockets.put(handle, socket);
@@ -205,30 +326,37 @@ public final class JeromqDriver {
 
     JsonObject set(JsonObject request) throws Failure {
         SocketBase socket = sock(request);
-        String option = string(request, "option");
+        String name = string(request, "option");
         JsonElement value = request.get("value");
         if (value == null || !value.isJsonPrimitive()) {
             throw new Failure("EPROTO", "missing option value");
         }
-        if (option.equals("ROUTING_ID")) {
-            socket.setSocketOpt(ZMQ.ZMQ_IDENTITY, decode(value));
-        } else if (BOOL_OPTIONS.containsKey(option)) {
-            if (!value.getAsJsonPrimitive().isBoolean()) {
-                throw new Failure("EINVAL", option + " takes true or false");
-            }
-            socket.setSocketOpt(BOOL_OPTIONS.get(option), value.getAsBoolean() ? 1 : 0);
-        } else if (INT_OPTIONS.containsKey(option)) {
-            if (!value.getAsJsonPrimitive().isNumber()) {
-                throw new Failure("EINVAL", option + " takes an integer");
-            }
-            int number = INT_OPTIONS.get(option);
-            // JeroMQ casts MAXMSGSIZE to Long and every other option to Integer.
-            socket.setSocketOpt(
-                    number,
-                    number == ZMQ.ZMQ_MAXMSGSIZE ? (Object) value.getAsLong() : (Object) value.getAsInt());
-        } else {
-            throw new Failure("ENOTSUP", "no option " + option);
+        Option option = OPTIONS.get(name);
+        Integer number = supportedOptions().get(name);
+        if (option == null || number == null) {
+            throw new Failure("ENOTSUP", "no option " + name + " in this JeroMQ");
         }
+        Object converted;
+        switch (option.kind) {
+            case BYTES:
+                if (!value.getAsJsonPrimitive().isString()) {
+                    throw new Failure("EINVAL", name + " takes a base64 string");
+                }
+                converted = decode(value);
+                break;
+            case BOOL:
+                if (!value.getAsJsonPrimitive().isBoolean()) {
+                    throw new Failure("EINVAL", name + " takes true or false");
+                }
+                converted = value.getAsBoolean() ? 1 : 0;
+                break;
+            default:
+                if (!value.getAsJsonPrimitive().isNumber()) {
+                    throw new Failure("EINVAL", name + " takes an integer");
+                }
+                converted = option.kind == Kind.LONG ? (Object) value.getAsLong() : (Object) value.getAsInt();
+        }
+        setOption(socket, number, converted, name);
         return new JsonObject();
     }
 
@@ -236,13 +364,13 @@ public final class JeromqDriver {
         SocketBase socket = sock(request);
         String endpoint = string(request, "endpoint");
         String bound;
-        if (endpoint.startsWith("tcp://") && endpoint.endsWith(":*")) {
+        if (endpoint.startsWith("tcp://") && endpoint.endsWith(":*") && !wildcardReportsPort()) {
             bound = bindToRandomPort(socket, endpoint.substring(0, endpoint.length() - 1));
         } else {
             if (!socket.bind(endpoint)) {
                 throw failed(socket, "bind");
             }
-            bound = (String) socket.getsockoptx(ZMQ.ZMQ_LAST_ENDPOINT);
+            bound = lastEndpoint(socket);
         }
         JsonObject result = new JsonObject();
         result.addProperty("endpoint", bound);
@@ -250,13 +378,30 @@ public final class JeromqDriver {
     }
 
     /**
-     * JeroMQ 0.3.6 binds "tcp://host:*" but reports port 0 as its LAST_ENDPOINT, so
-     * the port could not be told to a peer. Its own answer to wildcard ports is
-     * ZMQ.Socket.bindToRandomPort, which this mirrors: random ports in the dynamic
-     * range until one binds.
+     * Whether a wildcard tcp bind reports the port the system chose as its
+     * LAST_ENDPOINT. JeroMQ 0.6 does; 0.3.6 binds but reports port 0, so no
+     * peer could be told the port. Tried once, on a socket of its own.
+     */
+    boolean wildcardReportsPort() throws Failure {
+        if (wildcardReportsPort == null) {
+            SocketBase probe = create(ZMQ.ZMQ_DEALER);
+            try {
+                String bound = probe.bind("tcp://127.0.0.1:*") ? lastEndpoint(probe) : null;
+                wildcardReportsPort = bound != null && !bound.endsWith(":0") && !bound.endsWith(":*");
+            } finally {
+                probe.close();
+            }
+        }
+        return wildcardReportsPort;
+    }
+
+    /**
+     * For a JeroMQ whose wildcard bind reports no port, what its own
+     * ZMQ.Socket.bindToRandomPort does: random ports in the dynamic range
+     * until one binds.
      */
     static String bindToRandomPort(SocketBase socket, String prefix) throws Failure {
-        java.util.Random random = new java.util.Random();
+        Random random = new Random();
         for (int attempt = 0; attempt < 100; attempt++) {
             String endpoint = prefix + (0xc000 + random.nextInt(0x10000 - 0xc000));
             if (socket.bind(endpoint)) {
@@ -286,6 +431,11 @@ public final class JeromqDriver {
         return new JsonObject();
     }
 
+    /** What is left of a deadline, for the second and later frames of a message (0: only at once). */
+    static int remaining(long deadline) {
+        return (int) Math.max(0, (deadline - System.nanoTime()) / 1_000_000);
+    }
+
     JsonObject send(JsonObject request) throws Failure {
         SocketBase socket = sock(request);
         JsonElement frames = request.get("frames");
@@ -300,8 +450,10 @@ public final class JeromqDriver {
         for (JsonElement frame : list) {
             parts.add(decode(frame));
         }
-        socket.setSocketOpt(ZMQ.ZMQ_SNDTIMEO, timeoutOf(request));
+        int timeout = timeoutOf(request);
+        long deadline = System.nanoTime() + timeout * 1_000_000L;
         for (int i = 0; i < parts.size(); i++) {
+            setOption(socket, ZMQ.ZMQ_SNDTIMEO, i == 0 ? timeout : remaining(deadline), "SNDTIMEO");
             int flags = i + 1 < parts.size() ? ZMQ.ZMQ_SNDMORE : 0;
             if (!socket.send(new Msg(parts.get(i)), flags)) {
                 throw failed(socket, "send of frame " + i);
@@ -312,12 +464,14 @@ public final class JeromqDriver {
 
     JsonObject recv(JsonObject request) throws Failure {
         SocketBase socket = sock(request);
-        socket.setSocketOpt(ZMQ.ZMQ_RCVTIMEO, timeoutOf(request));
+        int timeout = timeoutOf(request);
+        long deadline = System.nanoTime() + timeout * 1_000_000L;
         JsonArray frames = new JsonArray();
         while (true) {
+            setOption(socket, ZMQ.ZMQ_RCVTIMEO, frames.size() == 0 ? timeout : remaining(deadline), "RCVTIMEO");
             Msg part = socket.recv(0);
             if (part == null) {
-                throw failed(socket, "recv");
+                throw failed(socket, "recv of frame " + frames.size());
             }
             frames.add(Base64.getEncoder().encodeToString(part.data()));
             if (!part.hasMore()) {
@@ -367,9 +521,14 @@ public final class JeromqDriver {
         } catch (ZError.IOException exc) {
             throw new Failure("EOTHER", "I/O error: " + exc.getCause());
         } catch (IllegalStateException exc) {
-            // JeroMQ 0.3.6's REP throws this where libzmq's REP fails with EFSM
-            // (send before recv, recv twice); its REQ sets EFSM as libzmq does.
-            throw new Failure("EFSM", exc.getMessage());
+            // JeroMQ 0.3.6's REP throws this where libzmq's REP fails with
+            // EFSM (send before recv, recv twice); its REQ, and 0.6's REP, set
+            // EFSM as libzmq does. Anything else thrown so is EOTHER.
+            StackTraceElement[] trace = exc.getStackTrace();
+            if (trace.length > 0 && trace[0].getClassName().endsWith(".Rep")) {
+                throw new Failure("EFSM", exc.getMessage());
+            }
+            throw new Failure("EOTHER", exc.toString());
         } catch (IllegalArgumentException | ClassCastException | UnsupportedOperationException exc) {
             // JeroMQ rejects bad endpoints and option values with these.
             throw new Failure("EINVAL", exc.toString());
@@ -402,6 +561,12 @@ public final class JeromqDriver {
         return response;
     }
 
+    static void fail(JsonObject response, String code, String message) {
+        response.addProperty("ok", false);
+        response.addProperty("error", code);
+        response.addProperty("message", message);
+    }
+
     public static void main(String[] args) throws Exception {
         PrintStream out = new PrintStream(System.out, false, "UTF-8");
         BufferedReader in =
@@ -417,15 +582,14 @@ public final class JeromqDriver {
                 request = JsonParser.parseString(line).getAsJsonObject();
             } catch (RuntimeException exc) {
                 JsonObject response = response(null);
-                response.addProperty("ok", false);
-                response.addProperty("error", "EPROTO");
-                response.addProperty("message", "unparsable request: " + exc.getMessage());
+                fail(response, "EPROTO", "unparsable request: " + exc.getMessage());
                 out.println(response);
                 out.flush();
                 continue;
             }
             JsonObject response = response(request.get("id"));
-            if (request.has("op") && "bye".equals(request.get("op").getAsString())) {
+            JsonElement op = request.get("op");
+            if (op != null && op.isJsonPrimitive() && "bye".equals(op.getAsString())) {
                 driver.closeAll();
                 response.addProperty("ok", true);
                 out.println(response);
@@ -439,14 +603,12 @@ public final class JeromqDriver {
                 }
                 response.addProperty("ok", true);
             } catch (Failure failure) {
-                response.addProperty("ok", false);
-                response.addProperty("error", failure.code);
-                response.addProperty("message", failure.getMessage());
-            } catch (RuntimeException exc) {
+                fail(response, failure.code, failure.getMessage());
+            } catch (Throwable exc) {
+                // Whatever JeroMQ throws inside a request is that request's
+                // error, never the end of the driver.
                 exc.printStackTrace();
-                response.addProperty("ok", false);
-                response.addProperty("error", "EOTHER");
-                response.addProperty("message", exc.toString());
+                fail(response, "EOTHER", exc.toString());
             }
             out.println(response);
             out.flush();
