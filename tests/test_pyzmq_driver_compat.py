@@ -1,6 +1,6 @@
 """Our pyzmq driver over a ``zmq`` module without the newer names, spoken to over the protocol.
 
-pyzmq 16 and 17.0 (libzmq 4.1, 4.2) name the routing-id option ``IDENTITY``;
+pyzmq 16 and 17 (libzmq 4.1, 4.2) name the routing-id option ``IDENTITY``;
 a driver that asks for ``zmq.ROUTING_ID`` there died on its first routing-id
 request, after a ``hello`` that offered it.  ``tests/drivers/old_zmq.py``
 runs the driver file over the real ``zmq`` with ``ROUTING_ID`` and

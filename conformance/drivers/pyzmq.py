@@ -14,7 +14,7 @@ python3, or a pyzmq-compatible implementation under another interpreter:
 
 It runs on every pyzmq from 16 on (libzmq 4.1 and later): a name that an
 older ``zmq`` module spells differently is looked up by its older spelling
-(pyzmq before 17.1 knows ``ROUTING_ID`` only as ``IDENTITY``), ``hello``
+(pyzmq before 18 knows ``ROUTING_ID`` only as ``IDENTITY``), ``hello``
 lists only the socket types, transports and options that the installed
 module really has, and an unexpected exception inside a request is
 answered ``EOTHER`` with its message instead of ending the driver.
@@ -32,7 +32,7 @@ PROTOCOL = 1
 
 OLDER_NAMES = {
     # protocol name: older names of the same constant, newest first
-    "ROUTING_ID": ["IDENTITY"],  # renamed in libzmq 4.2 / pyzmq 17.1
+    "ROUTING_ID": ["IDENTITY"],  # renamed in libzmq 4.2.3; pyzmq has it from 18
     "IMMEDIATE": ["DELAY_ATTACH_ON_CONNECT"],  # renamed in libzmq 3.3
     "DEALER": ["XREQ"],
     "ROUTER": ["XREP"],

@@ -5,7 +5,7 @@
 The real ``zmq`` is wrapped in a module of its own, installed as
 ``sys.modules["zmq"]`` before DRIVER_FILE runs as ``__main__``:
 
-- ``ROUTING_ID`` is hidden, as in pyzmq 16 and 17.0, which know the option
+- ``ROUTING_ID`` is hidden, as in pyzmq 16 and 17, which know the option
   only by its older name ``IDENTITY`` (the same number);
 - ``REQ_CORRELATE`` is hidden with no other name, as in a module that does
   not have the option at all;
