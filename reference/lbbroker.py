@@ -121,6 +121,38 @@ def take_worker_message(frames: Frames, workers: WorkerQueue, limits: Limits) ->
     return DECLINED if is_declined(frames, 2) else f"malformed reply ({problem})"
 
 
+def send_to_worker(
+    broker: Service, backend: zmq.Socket, workers: WorkerQueue, frames: Frames
+) -> bool:
+    """Send a request to the least recently used worker on ``backend``; False if none took it.
+
+    The other half of the worker protocol, also in one place for every
+    broker that speaks it.  The backend is ROUTER_MANDATORY, so a request
+    that cannot be delivered raises on its first frame, before anything
+    went out, and can go to the next worker instead: a worker that has gone
+    (EHOSTUNREACH) is forgotten, and one whose queue is full (EAGAIN: it
+    does not read) is given nothing more until it answers.  Both are
+    counted on ``broker`` as "worker gone" and "worker not reading", the
+    names :meth:`~reference.service.Service.send_or_drop` gives the same
+    events on the way back.
+    """
+    while workers:
+        worker = workers.take()
+        try:
+            send_frames(backend, frames, (worker, DELIMITER))
+            return True
+        except zmq.ZMQError as error:
+            workers.stall(worker)  # the request was not sent
+            if error.errno == errno.EAGAIN:
+                broker.count("worker not reading", f": held back until it answers ({worker!r})")
+            elif error.errno == errno.EHOSTUNREACH:
+                lost = workers.remove(worker)
+                broker.count("worker gone", f": {worker!r}, {lost} request(s) lost with it")
+            else:
+                raise
+    return False
+
+
 class LoadBalancer(Service):
     """A ROUTER-ROUTER broker with a least-recently-used queue of ready workers.
 
@@ -195,32 +227,14 @@ class LoadBalancer(Service):
                 requests.append(frames)  # [client, ..., '', *body]
             else:
                 self.drop(problem, frames)
+        backend = self.backend
         for frames in requests:
-            if not self._dispatch(frames):
+            if not send_to_worker(self, backend, workers, frames):
                 self._waiting.append(frames)
         if not workers:
             self.reactor.pause(self.frontend)
 
-    def _dispatch(self, frames: Frames) -> bool:
-        """Send a request to the least recently used worker; False if no worker took it."""
-        workers, backend = self.workers, self.backend
-        while workers:
-            worker = workers.take()
-            try:
-                send_frames(backend, frames, (worker, DELIMITER))
-                return True
-            except zmq.ZMQError as error:
-                workers.stall(worker)  # the request was not sent
-                if error.errno == errno.EAGAIN:
-                    self.count("worker not reading", f": held back until it answers ({worker!r})")
-                elif error.errno == errno.EHOSTUNREACH:
-                    lost = workers.remove(worker)
-                    self.count("worker gone", f": {worker!r}, {lost} request(s) lost with it")
-                else:
-                    raise
-        return False
-
     def _dispatch_waiting(self) -> None:
-        waiting = self._waiting
-        while waiting and self._dispatch(waiting[0]):
+        waiting, backend, workers = self._waiting, self.backend, self.workers
+        while waiting and send_to_worker(self, backend, workers, waiting[0]):
             waiting.popleft()

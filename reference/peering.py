@@ -67,7 +67,6 @@ What else this does that the guide's ``peering3`` does not:
 
 from __future__ import annotations
 
-import errno
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -75,9 +74,9 @@ from dataclasses import dataclass, field
 
 import zmq
 
-from reference.envelope import DELIMITER, Frames, routing_problem
+from reference.envelope import Frames, routing_problem
 from reference.frames import DEFAULT_LIMITS, Limits, drain, send_frames
-from reference.lbbroker import DECLINED, READY_TAKEN, take_worker_message
+from reference.lbbroker import DECLINED, READY_TAKEN, send_to_worker, take_worker_message
 from reference.service import Service
 from reference.sockets import ANY_TCP, bind
 from reference.workerqueue import WorkerQueue
@@ -320,13 +319,16 @@ class PeeringBroker(Service):
         self._after_change()
 
     def _reply(self, frames: Frames) -> None:
-        """Send a worker's reply ``[address, ..., '', *reply]`` back where the request came from."""
-        to_peer = frames[0].bytes in self.peers
-        try:
-            send_frames(self.cloudfe if to_peer else self.localfe, frames)
-        except zmq.ZMQError as error:
-            whose = "peer" if to_peer else "client"
-            self.drop(f"a reply to an unreachable {whose} ({error.strerror})", frames)
+        """Send a worker's reply ``[address, ..., '', *reply]`` back where the request came from.
+
+        The first address is a peer's name if a peer sent the request, else
+        a local client's id.  A reply that cannot go is dropped and counted
+        as lbbroker's are ("client gone", "peer not reading", ...).
+        """
+        if frames[0].bytes in self.peers:
+            self.send_or_drop(self.cloudfe, frames, "peer")
+        else:
+            self.send_or_drop(self.localfe, frames)
 
     # -- peers' replies -------------------------------------------------------
 
@@ -339,10 +341,7 @@ class PeeringBroker(Service):
             elif problem is not None:
                 self.drop(f"a peer's reply: {problem}", frames)
             else:
-                try:
-                    send_frames(localfe, frames[1:])
-                except zmq.ZMQError as error:
-                    self.drop(f"a reply to an unreachable client ({error.strerror})", frames)
+                self.send_or_drop(localfe, frames[1:])
         self._after_change()
 
     # -- state flow -----------------------------------------------------------
@@ -417,30 +416,12 @@ class PeeringBroker(Service):
     # -- routing --------------------------------------------------------------
 
     def _to_worker(self, frames: Frames) -> bool:
-        """Send a request to the least recently used local worker; False if none took it."""
-        workers = self.workers
-        while workers:
-            worker = workers.take()
-            try:
-                send_frames(self.localbe, frames, (worker, DELIMITER))
-                return True
-            except zmq.ZMQError as error:
-                workers.stall(worker)  # nothing was sent: undo the take
-                if error.errno == errno.EHOSTUNREACH:
-                    lost = workers.remove(worker)
-                    self.counters["worker gone"] += 1
-                    self.log.warning(
-                        "%s: worker %r is gone; %d request(s) may be lost with it",
-                        self.name,
-                        worker,
-                        lost,
-                    )
-                elif error.errno == errno.EAGAIN:  # it gets nothing more until it answers
-                    self.counters["worker queue full"] += 1
-                    self.log.warning("%s: worker %r is not reading", self.name, worker)
-                else:
-                    raise
-        return False
+        """Send a request to the least recently used local worker; False if none took it.
+
+        lbbroker's rule (:func:`~reference.lbbroker.send_to_worker`): a
+        worker gone or not reading is counted and the next one tried.
+        """
+        return send_to_worker(self, self.localbe, self.workers, frames)
 
     def _to_peer(self, frames: Frames) -> bool:
         """Send a local client's request to the live peer with the most capacity."""
