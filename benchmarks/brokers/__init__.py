@@ -14,7 +14,14 @@ table with the ratios to the naive broker and to ``zmq.proxy``:
 ``--floor`` adds the rows of a broker that speaks the reference broker's
 protocol and checks nothing (:mod:`benchmarks.brokers.stripped`): the
 fastest a Python broker over pyzmq goes here, which tells what the reference
-broker's checks cost and what Python costs.
+broker's checks cost and what Python costs.  A column then gives each row's
+rate over the floor's fed the same workers.
+
+After the table come the targets, each with its ratio and whether it is
+met: with REQ clients, each reference variant at 0.9x the floor with the
+same workers, in the same run (so only with ``--floor``); with pipelined
+clients, the credit-based variant at 1.5x the naive broker and 0.35x
+``zmq.proxy``.
 
 The load is the same for all of them, twice over: 8 REQ clients (one request
 in flight each), then 8 pipelined DEALER clients (16 in flight each); 4
