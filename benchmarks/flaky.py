@@ -2,9 +2,9 @@
 
     python -m benchmarks.flaky                  20 runs, 2 workers, cores loaded
     python -m benchmarks.flaky --runs 5 --no-load
-    python -m benchmarks.flaky --driver "python3 -m conformance.drivers.pyzmq"
+    python -m benchmarks.flaky --zmq-driver "python3 -m conformance.drivers.pyzmq"
 
-Each run is ``pytest conformance -n WORKERS --results FILE``; meanwhile one
+Each run is ``pytest conformance -n WORKERS --zmq-results FILE``; meanwhile one
 busy process per core competes for the CPU, which is what a shared CI
 machine does to a suite.  An outcome is the verdict of one case and
 peering; every outcome that differs between runs is listed with its
@@ -73,11 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=20, help="how many runs (default 20)")
     parser.add_argument("--workers", type=int, default=2, help="xdist workers (default 2)")
     parser.add_argument("--no-load", action="store_true", help="do not load the cores")
-    parser.add_argument("--driver", metavar="CMD", help="run through this driver")
+    parser.add_argument(
+        "--zmq-driver", "--driver", dest="driver", metavar="CMD", help="run through this driver"
+    )
     args = parser.parse_args(argv)
     if args.runs < 2:
         parser.error("--runs must be at least 2 to compare anything")
-    extra = ("--driver", args.driver) if args.driver else ()
+    extra = ("--zmq-driver", args.driver) if args.driver else ()
 
     seen: dict[str, list[str]] = {}  # outcome -> its verdict run by run, "-" where missing
     exits: list[int] = []

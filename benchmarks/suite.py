@@ -5,8 +5,8 @@
 
 It runs ``pytest conformance -n WORKERS`` as a user would: against the
 built-in binding, then through ``python -m conformance.drivers.pyzmq`` with
-the same cases (``--peer self``: the driver protocol's overhead), and with
-the interop cases too (``--peer both``, a driver's default).  For each it reports the wall time,
+the same cases (``--zmq-peer self``: the driver protocol's overhead), and with
+the interop cases too (``--zmq-peer both``, a driver's default).  For each it reports the wall time,
 the examples executed (from the results file), examples per second, and the
 cost of one example in worker time relative to the unit a test cannot do
 without: a fresh REQ/REP pair on a shared context, one round trip, and
@@ -33,7 +33,7 @@ from conformance.results import Verdict
 
 BARE_ROUND_TRIPS = 1000
 MIN_PROPERTY_EXAMPLES = 100
-DRIVER = ("--driver", f"{sys.executable} -m conformance.drivers.pyzmq")
+DRIVER = ("--zmq-driver", f"{sys.executable} -m conformance.drivers.pyzmq")
 
 
 def bare_round_trip_s(count: int = BARE_ROUND_TRIPS) -> float:
@@ -144,8 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         for peer in ("self", "both"):
             runs.append(
                 (
-                    f"pyzmq driver, --peer {peer}",
-                    run_whole_suite(*DRIVER, "--peer", peer, workers=args.workers),
+                    f"pyzmq driver, --zmq-peer {peer}",
+                    run_whole_suite(*DRIVER, "--zmq-peer", peer, workers=args.workers),
                 )
             )
 

@@ -1,8 +1,8 @@
 """Running the whole default suite and reading back what it did, for the benchmarks.
 
-A run is ``pytest conformance -n WORKERS --results FILE`` in a fresh
+A run is ``pytest conformance -n WORKERS --zmq-results FILE`` in a fresh
 interpreter, exactly the command a user runs, with the implementation
-chosen by extra arguments (``--driver ...``).  What it did comes from the
+chosen by extra arguments (``--zmq-driver ...``).  What it did comes from the
 results file: one verdict and one example count per case and peering.
 """
 
@@ -12,8 +12,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.suite_runner import SuiteRun, run_suite
 from conformance.results import ResultsError, RunResults
-from tests.suite_runner import SuiteRun, run_suite
 
 SUITE_LIMIT_S = 900
 
@@ -38,7 +38,7 @@ def run_whole_suite(*args: str, workers: int = 2) -> SuiteMeasurement:
     """Run every case of the default suite (plus ``args``) and keep its results."""
     with tempfile.TemporaryDirectory(prefix="zc-bench-") as tmp:
         path = Path(tmp) / "results.json"
-        run = run_suite(*args, "--results", str(path), timeout=SUITE_LIMIT_S, workers=workers)
+        run = run_suite(*args, "--zmq-results", str(path), timeout=SUITE_LIMIT_S, workers=workers)
         try:
             results = RunResults.load(path)
         except ResultsError:

@@ -1,6 +1,7 @@
 """``python -m conformance``: tools around the suite's results.
 
-python -m conformance replay RESULTS.json [--case ID] [--driver CMD | --binding MODULE:FACTORY]
+python -m conformance replay RESULTS.json [--case ID]
+                             [--zmq-driver CMD | --zmq-binding MODULE:FACTORY]
 
 ``replay`` re-runs a failure's reproduction (the driver-protocol requests
 recorded in the results file) against an implementation, the built-in
@@ -59,14 +60,14 @@ def pick_case(run: RunResults, wanted: str | None, where: str) -> CaseResult:
 
 def make_binding(args: argparse.Namespace) -> Binding:
     if args.driver and args.binding:
-        raise UsageError("--driver and --binding are exclusive: choose one")
+        raise UsageError("--zmq-driver and --zmq-binding are exclusive: choose one")
     if args.driver:
         try:
             binding = DriverBinding(args.driver, grace_s=args.driver_grace, startup_s=args.startup)
         except ValueError as exc:
-            raise UsageError(f"--driver {args.driver!r}: {exc}") from None
+            raise UsageError(f"--zmq-driver {args.driver!r}: {exc}") from None
         if not binding.argv:
-            raise UsageError("--driver needs a command")
+            raise UsageError("--zmq-driver needs a command")
         try:
             binding.start()
         except BindingBroken as exc:
@@ -75,15 +76,15 @@ def make_binding(args: argparse.Namespace) -> Binding:
     if args.binding:
         module_name, _, attribute = args.binding.partition(":")
         if not module_name or not attribute:
-            raise UsageError(f"--binding takes MODULE:FACTORY, not {args.binding!r}")
+            raise UsageError(f"--zmq-binding takes MODULE:FACTORY, not {args.binding!r}")
         try:
             module = importlib.import_module(module_name)
         except ImportError as exc:
-            raise UsageError(f"--binding {args.binding!r}: cannot import: {exc}") from None
+            raise UsageError(f"--zmq-binding {args.binding!r}: cannot import: {exc}") from None
         factory = getattr(module, attribute, None)
         binding = factory() if callable(factory) else None
         if not isinstance(binding, Binding):
-            raise UsageError(f"--binding {args.binding!r}: no factory of a Binding")
+            raise UsageError(f"--zmq-binding {args.binding!r}: no factory of a Binding")
         return binding
     return PyzmqBinding()
 
@@ -123,15 +124,37 @@ def main(argv: list[str] | None = None) -> int:
         "implementation (the built-in libzmq binding by default) and compare each answer "
         "with the recorded one. Exit status: 1 reproduced, 0 not reproduced, 2 cannot run.",
     )
-    again.add_argument("results", metavar="RESULTS.json", help="a results file (--results PATH)")
-    again.add_argument("--case", metavar="ID", help="the case, e.g. delivery/REQ-REP/tcp-self")
-    again.add_argument("--driver", metavar="CMD", help="replay against this driver program")
     again.add_argument(
-        "--binding", metavar="MODULE:FACTORY", help="replay against an in-process binding"
+        "results", metavar="RESULTS.json", help="a results file (--zmq-results PATH)"
     )
-    again.add_argument("--driver-grace", type=float, default=2.0, metavar="SECONDS")
+    again.add_argument("--case", metavar="ID", help="the case, e.g. delivery/REQ-REP/tcp-self")
+    # The suite's option names, and the shorter ones of earlier releases: replay is
+    # our own command, where no other plugin can own a name.
     again.add_argument(
-        "--driver-startup", dest="startup", type=float, default=10.0, metavar="SECONDS"
+        "--zmq-driver", "--driver", dest="driver", metavar="CMD", help="replay against this driver"
+    )
+    again.add_argument(
+        "--zmq-binding",
+        "--binding",
+        dest="binding",
+        metavar="MODULE:FACTORY",
+        help="replay against an in-process binding",
+    )
+    again.add_argument(
+        "--zmq-driver-grace",
+        "--driver-grace",
+        dest="driver_grace",
+        type=float,
+        default=2.0,
+        metavar="SECONDS",
+    )
+    again.add_argument(
+        "--zmq-driver-startup",
+        "--driver-startup",
+        dest="startup",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
     )
     again.set_defaults(run=replay)
     args = parser.parse_args(argv)

@@ -135,8 +135,8 @@ class Binding(Protocol):
 
     This is the extension point a third party plugs into, in the way
     ``trio.testing``'s stream checkers take a stream factory: give the suite
-    ``--binding package.module:factory`` where ``factory()`` returns a
-    Binding, or ``--driver CMD`` for an implementation in another language.
+    ``--zmq-binding package.module:factory`` where ``factory()`` returns a
+    Binding, or ``--zmq-driver CMD`` for an implementation in another language.
     """
 
     name: str

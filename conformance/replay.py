@@ -50,10 +50,10 @@ from conformance.binding import (
     Socket,
     ZmqError,
 )
-from conformance.endpoints import Endpoints
-from conformance.patience import TIMEOUT_MS
+from conformance.harness.endpoints import Endpoints
+from conformance.harness.patience import TIMEOUT_MS
 from conformance.results import Failure, ResultsError
-from conformance.trace import (
+from conformance.results.steps import (
     REFERENCE,
     REPLAYABLE_REFERENCES,
     decode_frames,

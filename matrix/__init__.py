@@ -1,29 +1,7 @@
-"""The catalogue of conformance cases: the single source of what is checked and why."""
+"""The compatibility tables, rendered from result files.
 
-from matrix.catalogue import CASES, FAMILIES, cases
-from matrix.model import (
-    CONNECTION_ORIENTED,
-    INVALID_PAIRINGS,
-    PAIRINGS,
-    VALID_PAIRINGS,
-    Case,
-    Family,
-    Level,
-    Pairing,
-    pairings_named,
-)
-
-__all__ = [
-    "CASES",
-    "CONNECTION_ORIENTED",
-    "FAMILIES",
-    "INVALID_PAIRINGS",
-    "PAIRINGS",
-    "VALID_PAIRINGS",
-    "Case",
-    "Family",
-    "Level",
-    "Pairing",
-    "cases",
-    "pairings_named",
-]
+``python -m matrix render`` merges the result files of real runs into
+COMPATIBILITY.md, compatibility.html and index.json.  This package sits on
+top of the suite: it reads result files through :mod:`conformance.results`,
+their public reader, and imports nothing else of the runner.
+"""

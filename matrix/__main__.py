@@ -14,7 +14,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from matrix.catalogue import CASES, FAMILIES
+from conformance.catalogue import CASES, FAMILIES
 
 
 def catalogue(args: argparse.Namespace) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.suite_runner import ROOT, SuiteRun, run_suite
+from benchmarks.suite_runner import ROOT, SuiteRun, run_suite
 
 __all__ = ["ROOT", "SuiteRun", "run_suite"]
 

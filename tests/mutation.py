@@ -5,7 +5,7 @@
     python -m tests.mutation --fault swap_first_two_frames --fault drop_empty_frames
 
 Each fault of :data:`tests.faults.FAULTS` runs the suite in a fresh
-interpreter (``--binding tests.faults:<fault>``), on the ``mutation``
+interpreter (``--zmq-binding tests.faults:<fault>``), on the ``mutation``
 profile: derandomized, no shrinking, since only the verdict counts here.
 The case that caught it is read from the run's results file.  The correct
 binding runs the same way as the control, and must pass.  The exit status
@@ -26,9 +26,9 @@ from pathlib import Path
 
 from tabulate import tabulate
 
+from benchmarks.suite_runner import SuiteRun, run_suite
 from conformance.results import CaseResult, ResultsError, RunResults, Verdict
 from tests.faults import FAULTS
-from tests.suite_runner import SuiteRun, run_suite
 
 CONTROL = "correct"
 FAULT_LIMIT_S = 300
@@ -71,8 +71,8 @@ def run_binding(
     """Run the suite (or ``families`` of it) against ``tests.faults:<binding>``."""
     with tempfile.TemporaryDirectory(prefix="zc-mutation-") as tmp:
         results = Path(tmp) / "results.json"
-        args = ["--binding", f"tests.faults:{binding}", "--hypothesis-profile", "mutation"]
-        args += ["--results", str(results)]
+        args = ["--zmq-binding", f"tests.faults:{binding}", "--hypothesis-profile", "mutation"]
+        args += ["--zmq-results", str(results)]
         if families:
             args += ["-k", families_expression(families)]
         if stop_at_first:

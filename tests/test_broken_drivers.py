@@ -13,7 +13,7 @@ from tests.conftest import ROOT
 
 MISBEHAVING = f"{sys.executable} {ROOT / 'tests' / 'drivers' / 'misbehaving.py'}"
 ONE_CASE = ["-k", "delivery/REQ-REP/tcp"]
-IMPATIENT = ["--driver-grace", "0.5", "--driver-startup", "2"]
+IMPATIENT = ["--zmq-driver-grace", "0.5", "--zmq-driver-startup", "2"]
 """Short deadlines, so that the hanging modes cost little; only for drivers that break."""
 
 
@@ -30,7 +30,7 @@ IMPATIENT = ["--driver-grace", "0.5", "--driver-startup", "2"]
     ],
 )
 def test_misbehaving_driver_is_reported_broken(suite, mode, cause):
-    run = suite("--driver", f"{MISBEHAVING} {mode}", *ONE_CASE, *IMPATIENT)
+    run = suite("--zmq-driver", f"{MISBEHAVING} {mode}", *ONE_CASE, *IMPATIENT)
     assert run.returncode == 1, run.output
     assert run.count("BROKEN") == 3, run.output  # self, iut-connects, iut-binds
     assert cause in run.output
@@ -42,7 +42,7 @@ def test_misbehaving_driver_is_reported_broken(suite, mode, cause):
 def test_a_broken_driver_is_restarted_for_the_next_test(suite, tmp_path):
     """With the default deadlines: the restarted driver must pass, on a loaded machine too."""
     marker = tmp_path / "died-once"
-    run = suite("--driver", f"{MISBEHAVING} exit-once {marker}", *ONE_CASE)
+    run = suite("--zmq-driver", f"{MISBEHAVING} exit-once {marker}", *ONE_CASE)
     assert run.count("BROKEN") == 1, run.output
     assert run.count("PASSED") == 2, run.output
     assert "exited with status 6" in run.output
@@ -51,14 +51,14 @@ def test_a_broken_driver_is_restarted_for_the_next_test(suite, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--driver", "no-such-driver-program"], "no such program 'no-such-driver-program'"),
-        (["--driver", "'unbalanced"], "No closing quotation"),
-        (["--transport", "tcp,udp"], "--transport: unknown udp"),
-        (["--peer", "everyone"], "--peer must be self, libzmq or both"),
-        (["--binding", "nowhere.at.all:factory"], "cannot import nowhere.at.all"),
-        (["--binding", "conformance"], "--binding takes MODULE:FACTORY"),
-        (["--driver-grace", "0"], "--driver-grace must be a positive number"),
-        (["--libzmq-peer", "python3"], "--libzmq-peer goes with --driver"),
+        (["--zmq-driver", "no-such-driver-program"], "no such program 'no-such-driver-program'"),
+        (["--zmq-driver", "'unbalanced"], "No closing quotation"),
+        (["--zmq-transport", "tcp,udp"], "--zmq-transport: unknown udp"),
+        (["--zmq-peer", "everyone"], "--zmq-peer must be self, libzmq or both"),
+        (["--zmq-binding", "nowhere.at.all:factory"], "cannot import nowhere.at.all"),
+        (["--zmq-binding", "conformance"], "--zmq-binding takes MODULE:FACTORY"),
+        (["--zmq-driver-grace", "0"], "--zmq-driver-grace must be a positive number"),
+        (["--zmq-libzmq-peer", "python3"], "--zmq-libzmq-peer goes with --zmq-driver"),
     ],
 )
 def test_bad_command_line_is_one_line_error(suite, args, message):
@@ -72,13 +72,13 @@ def test_bad_command_line_is_one_line_error(suite, args, message):
 def test_a_crashing_libzmq_peer_breaks_only_the_interop_tests(suite):
     """libzmq can abort on a peer that speaks broken ZMTP: that must not end the run.
 
-    With ``--driver`` the libzmq end of interop pairs lives in a process of
+    With ``--zmq-driver`` the libzmq end of interop pairs lives in a process of
     its own; here a stand-in for it dies the way an aborting libzmq would.
     """
     run = suite(
-        "--driver",
+        "--zmq-driver",
         f"{sys.executable} -m conformance.drivers.pyzmq",
-        "--libzmq-peer",
+        "--zmq-libzmq-peer",
         f"{MISBEHAVING} exit-on-send",
         *ONE_CASE,
     )

@@ -4,7 +4,7 @@ import re
 import subprocess
 import sys
 
-from matrix import CASES, FAMILIES, PAIRINGS, VALID_PAIRINGS, Level
+from conformance.catalogue import CASES, FAMILIES, PAIRINGS, VALID_PAIRINGS, Level
 from tests.conftest import ROOT
 from tests.faults import FAULTS, VARIANTS
 

@@ -14,9 +14,9 @@ WHOLE_SUITE_LIMIT_S = 600
 
 def test_suite_passes_through_the_pyzmq_driver(suite):
     run = suite(
-        "--driver",
+        "--zmq-driver",
         f"{sys.executable} -m conformance.drivers.pyzmq",
-        "--peer",
+        "--zmq-peer",
         "both",
         "--hypothesis-profile",
         "smoke",

@@ -20,9 +20,9 @@ import pytest
 from conformance.binding import SOCKET_TYPES
 from conformance.bindings.driver import DriverBinding
 from conformance.bindings.pyzmq import PyzmqBinding
-from conformance.known import KnownDeviations
-from conformance.network import TIMEOUT_MS
-from matrix.catalogue import CASES
+from conformance.catalogue import CASES
+from conformance.harness.network import TIMEOUT_MS
+from conformance.plugin.known import KnownDeviations
 
 DRIVERS_DIR = Path(__file__).resolve().parent.parent / "drivers"
 DRIVERS = sorted(p.name for p in DRIVERS_DIR.iterdir() if (p / "driver").is_file())

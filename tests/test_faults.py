@@ -27,7 +27,7 @@ def test_suite_catches_fault(fault):
 
 
 def test_suite_passes_the_correct_binding():
-    """The control, through the same --binding path (the whole suite runs it in-process)."""
+    """The control, through the same --zmq-binding path (the whole suite runs it in-process)."""
     outcome = run_binding("correct", ("delivery", "rejection"), stop_at_first=False)
     assert outcome.passed, outcome.output
     assert "passed" in outcome.output, outcome.output

@@ -47,7 +47,7 @@ def counterexample(output: str) -> list[str]:
 @pytest.mark.parametrize(("fault", "case_id", "step"), CAUGHT, ids=[fault for fault, *_ in CAUGHT])
 def test_model_catches_fault_with_a_short_counterexample(suite, fault, case_id, step):
     run = suite(
-        "--binding",
+        "--zmq-binding",
         f"tests.faults:{fault}",
         "--hypothesis-profile",
         "ci",
@@ -66,7 +66,7 @@ def test_model_catches_fault_with_a_short_counterexample(suite, fault, case_id, 
 def test_model_passes_the_correct_binding_in_the_same_cases(suite):
     """The control: a fault's failure means something only if the correct binding passes."""
     cases = " or ".join(sorted({f"{case_id}-self" for _, case_id, _ in CAUGHT}))
-    run = suite("--binding", "tests.faults:correct", "--hypothesis-profile", "ci", "-k", cases)
+    run = suite("--zmq-binding", "tests.faults:correct", "--hypothesis-profile", "ci", "-k", cases)
     assert run.returncode == 0, run.output
     assert run.count("PASSED") == len({case_id for _, case_id, _ in CAUGHT}), run.output
 
@@ -74,6 +74,6 @@ def test_model_passes_the_correct_binding_in_the_same_cases(suite):
 def test_model_runs_without_the_optional_disconnect(suite):
     """An implementation without ``disconnect`` gets a verdict, not UNSUPPORTED for every case."""
     cases = "model/DEALER-ROUTER/tcp-self or model/ROUTER-DEALER/tcp-self"
-    run = suite("--binding", "tests.faults.model:without_disconnect", "-k", cases)
+    run = suite("--zmq-binding", "tests.faults.model:without_disconnect", "-k", cases)
     assert run.returncode == 0, run.output
     assert run.count("PASSED") == 2, run.output

@@ -7,7 +7,7 @@ import zmq
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance.strategies import messages
+from conformance.harness.strategies import messages
 from reference import envelope
 from reference.envelope import DELIMITER, MalformedEnvelope
 from reference.frames import Limits, drain, recv_frames, send_frames

@@ -6,7 +6,7 @@ INFORMATIONAL cases, and a driver row from two files (one per peer mode)
 with a FAIL that has a reproduction, an UNSUPPORTED pairing, a BROKEN case
 and a transport it does not run.  The tables depend on the results alone:
 this checkout's catalogue only orders the families it knows, so tests that
-change it patch ``matrix.catalogue``.
+change it patch ``conformance.catalogue``.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-import matrix.catalogue
+import conformance.catalogue
+from conformance.catalogue import CASES, Case, Family
 from conformance.results import CaseResult, Failure, RunResults, Verdict, fingerprint
-from matrix import CASES, Case, Family
 from matrix.__main__ import main
 from matrix.render import OUTPUTS, load, render_all
 from matrix.render.table import NO_CASE, NOT_RUN
@@ -230,7 +230,7 @@ def test_a_failure_shows_expected_observed_example_and_reproduction(samples):
         "<dt>observed</dt>",
         "first speaker=&#x27;connector&#x27;",
         'class="failing">iut     recv s1 timeout_ms=2000 -&gt; ok [b&#x27;\\x00&#x27;]',
-        f"example-libzmq.json --case {FAILING}-iut-binds --driver CMD",
+        f"example-libzmq.json --case {FAILING}-iut-binds --zmq-driver CMD",
     ):
         assert expected in detail, expected
 
@@ -334,31 +334,32 @@ def test_every_link_of_the_page_leads_to_an_element_of_the_page(samples):
 # -- the tables depend on the results, not on this checkout's catalogue ------------------
 
 
-def with_catalogue(monkeypatch, families: tuple[Family, ...]) -> None:
+def with_catalogue(monkeypatch, families: tuple[Family, ...]) -> tuple[Case, ...]:
     """This checkout's catalogue as ``families``, wherever a matrix module could look it up."""
     cases = tuple(Case(f, p, t) for f in families for p in f.pairings for t in f.transports)
-    current = {"FAMILIES": matrix.catalogue.FAMILIES, "CASES": matrix.catalogue.CASES}
+    current = {"FAMILIES": conformance.catalogue.FAMILIES, "CASES": conformance.catalogue.CASES}
     patched = {"FAMILIES": families, "CASES": cases}
     for name, module in list(sys.modules.items()):
         if name == "matrix" or name.startswith("matrix."):
             for attribute, value in current.items():
                 if getattr(module, attribute, None) is value:
                     monkeypatch.setattr(module, attribute, patched[attribute])
+    return cases
 
 
 def test_a_family_added_to_the_catalogue_changes_no_table(samples, monkeypatch, capsys):
     render(samples)
     before = render_all(load([str(samples)]), COMMAND)
-    old = matrix.catalogue.FAMILIES
+    old = conformance.catalogue.FAMILIES
     added = Family("a-family-added-since", "Something new.", "nowhere")
     edited = dataclasses.replace(old[2], statement="Edited since the run.")
-    with_catalogue(monkeypatch, (old[0], added, old[1], edited, *old[3:]))
+    now = with_catalogue(monkeypatch, (old[0], added, old[1], edited, *old[3:]))
     capsys.readouterr()
     assert render(samples, "--check")[0] == 0
     err = capsys.readouterr().err
     assert err == (
         f"warning: the results were run against catalogue {fingerprint(CASES)}, this checkout "
-        f"has {fingerprint(matrix.catalogue.CASES)}: regenerate with drivers/run-all\n"
+        f"has {fingerprint(now)}: regenerate with drivers/run-all\n"
     )
     assert render_all(load([str(samples)]), COMMAND) == before
     assert "a-family-added-since" not in before["index.json"]
@@ -397,7 +398,7 @@ def test_results_of_a_newer_catalogue_render_with_one_warning(samples, capsys):
     families = re.findall(
         r"^\| ([a-z][a-z0-9-]+) \| (?:MUST|SHOULD|INFORMATIONAL) \|", markdown, re.M
     )
-    known = [f.name for f in matrix.catalogue.FAMILIES]
+    known = [f.name for f in conformance.catalogue.FAMILIES]
     assert families == [*known, "aa-future", "zz-later"]
     assert "a future deviation" in markdown
     driver, libzmq = json.loads(outputs["index.json"])["implementations"]

@@ -4,7 +4,7 @@ The end-to-end test runs the suite against a faulty binding as a user
 would, then replays the failure from its results file against the same
 fault (it reproduces) and against the correct binding (it shows where the
 answers differ).  The in-process tests record real exchanges through
-:class:`~conformance.network.Network` and replay them, to pin down what is
+:class:`~conformance.harness.network.Network` and replay them, to pin down what is
 translated (handles, endpoints, made-up routing ids), what is not (an id
 the test chose), and how timing is forgiven.
 """
@@ -19,13 +19,14 @@ import sys
 
 import pytest
 
+from benchmarks.suite_runner import ROOT, run_suite
 from conformance.__main__ import main
 from conformance.binding import BindingBroken
 from conformance.bindings.pyzmq import PyzmqBinding
-from conformance.endpoints import Endpoints
-from conformance.exchange import Exchange
-from conformance.failures import report_text
-from conformance.network import SELF, Network
+from conformance.harness.endpoints import Endpoints
+from conformance.harness.exchange import Exchange
+from conformance.harness.network import SELF, Network
+from conformance.plugin.failures import report_text
 from conformance.replay import (
     DIFFERS,
     EARLY,
@@ -36,9 +37,8 @@ from conformance.replay import (
     verdict_line,
 )
 from conformance.results import CaseResult, Failure, ResultsError, RunResults, Verdict
-from conformance.trace import REPLAYABLE_REFERENCES
+from conformance.results.steps import REPLAYABLE_REFERENCES
 from tests.faults import FAULTS, FaultyBinding
-from tests.suite_runner import ROOT, run_suite
 
 
 def replay_command(*args: str) -> subprocess.CompletedProcess:
@@ -56,13 +56,13 @@ def test_a_faulty_run_records_a_reproduction_that_replays_to_the_same_failure(tm
     results = tmp_path / "results.json"
     case = "delivery/REQ-REP/tcp-self"
     run = run_suite(
-        "--binding",
+        "--zmq-binding",
         "tests.faults:drop_empty_frames",
         "--hypothesis-profile",
         "ci",
         "-k",
         "delivery/REQ-REP/tcp",
-        "--results",
+        "--zmq-results",
         str(results),
     )
     assert run.returncode == 1, run.output
@@ -70,7 +70,7 @@ def test_a_faulty_run_records_a_reproduction_that_replays_to_the_same_failure(tm
     failure = RunResults.load(results).cases[0].failure
     assert failure is not None and failure.reproduction and failure.failing_step
 
-    again = replay_command(str(results), "--binding", "tests.faults:drop_empty_frames")
+    again = replay_command(str(results), "--zmq-binding", "tests.faults:drop_empty_frames")
     assert again.returncode == 1, again.stdout + again.stderr
     assert f"REPRODUCED: every answer up to step {failure.failing_step}," in again.stdout
 
@@ -258,20 +258,20 @@ def test_a_failure_inside_the_reference_broker_replays_with_the_broker(tmp_path)
     """The broker is not the implementation's: replay starts the reference one where it served."""
     results = tmp_path / "results.json"
     run = run_suite(
-        "--binding",
+        "--zmq-binding",
         "tests.faults:req_strips_reply_address",
         "--hypothesis-profile",
         "mutation",
         "-k",
         "lb-broker/REQ-ROUTER/tcp",
-        "--results",
+        "--zmq-results",
         str(results),
     )
     assert run.returncode == 1, run.output
     failure = RunResults.load(results).cases[0].failure
     assert failure is not None and failure.reproduction[0]["side"] == "reference"
 
-    again = replay_command(str(results), "--binding", "tests.faults:req_strips_reply_address")
+    again = replay_command(str(results), "--zmq-binding", "tests.faults:req_strips_reply_address")
     assert again.returncode == 1, again.stdout + again.stderr
     assert "REPRODUCED: every answer up to step" in again.stdout
     assert "malformed reply" in again.stderr  # the broker says why it dropped the reply
@@ -328,8 +328,8 @@ def results_file(tmp_path, libzmq):
         (["{file}", "--case", "fifo/DEALER-ROUTER/tcp"], "has no recorded reproduction"),
         (["{file}", "--case", "delivery/REQ-REP/tcp"], "ran in several peerings"),
         (["{file}"], "2 cases have a reproduction; choose one with --case"),
-        (["{file}", "--case", "delivery/REQ-REP/tcp-self", "--binding", "x"], "MODULE:FACTORY"),
-        (["{file}", "--case", "delivery/REQ-REP/tcp-self", "--driver", "/no/such"], "start"),
+        (["{file}", "--case", "delivery/REQ-REP/tcp-self", "--zmq-binding", "x"], "MODULE:FACTORY"),
+        (["{file}", "--case", "delivery/REQ-REP/tcp-self", "--zmq-driver", "/no/such"], "start"),
     ],
 )
 def test_replay_errors_are_one_line_and_exit_2(results_file, capsys, args, message):

@@ -16,8 +16,10 @@ from xml.etree import ElementTree
 
 import pytest
 
+from benchmarks.suite_runner import ROOT, run_suite
 from conformance.binding import ErrorCode, ZmqError
-from conformance.failures import (
+from conformance.catalogue import CASES
+from conformance.plugin.failures import (
     describe_failure,
     expectation,
     failing_step,
@@ -32,8 +34,6 @@ from conformance.results import (
     Verdict,
     fingerprint,
 )
-from matrix import CASES
-from tests.suite_runner import ROOT, run_suite
 
 FIXTURES = {"network", "case", "peering"}
 NOTES = """\
@@ -237,13 +237,13 @@ def test_the_catalogue_fingerprint_changes_with_the_catalogue():
 
 # -- a failed run, as a maintainer sees it -----------------------------------------------
 
-FAULTY = ["--binding", "tests.faults:swap_first_two_frames", "--hypothesis-profile", "ci"]
+FAULTY = ["--zmq-binding", "tests.faults:swap_first_two_frames", "--hypothesis-profile", "ci"]
 CASE = "delivery/REQ-REP/tcp"
 
 
 def test_a_failure_reads_as_a_report_not_a_traceback(tmp_path):
     results, junit = tmp_path / "results.json", tmp_path / "junit.xml"
-    run = run_suite(*FAULTY, "-k", CASE, "--results", str(results), "--junitxml", str(junit))
+    run = run_suite(*FAULTY, "-k", CASE, "--zmq-results", str(results), "--junitxml", str(junit))
     assert run.returncode == 1, run.output
     report = run.output.split("_ test_message_and_answer_arrive_intact")[1].split("=====")[0]
     for expected in (
@@ -281,7 +281,9 @@ def test_an_explicit_traceback_style_keeps_the_traceback_and_adds_the_report():
 def test_a_driver_that_breaks_leaves_a_reproduction_ending_where_it_broke(tmp_path):
     results = tmp_path / "results.json"
     driver = f"{sys.executable} {ROOT / 'tests' / 'drivers' / 'misbehaving.py'} exit-on-send"
-    run = run_suite("--driver", driver, "--peer", "self", "-k", CASE, "--results", str(results))
+    run = run_suite(
+        "--zmq-driver", driver, "--zmq-peer", "self", "-k", CASE, "--zmq-results", str(results)
+    )
     assert run.returncode == 1, run.output
     case = RunResults.load(results).cases[0]
     assert case.verdict == Verdict.BROKEN
@@ -294,8 +296,8 @@ def test_a_driver_that_breaks_leaves_a_reproduction_ending_where_it_broke(tmp_pa
 def test_a_case_whose_process_dies_is_broken_not_missing(tmp_path):
     results = tmp_path / "results.json"
     run = run_suite(
-        "--binding", "tests.dying_binding:binding", "-k", f"{CASE}-self",
-        "--results", str(results), workers=1,
+        "--zmq-binding", "tests.dying_binding:binding", "-k", f"{CASE}-self",
+        "--zmq-results", str(results), workers=1,
     )  # fmt: skip
     assert run.returncode == 1, run.output
     [case] = RunResults.load(results).cases

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from conformance.catalogue import CASES
+from conformance.plugin.testids import case_test_id, parse_case_test_id
 from conformance.results import PEERINGS
-from conformance.testids import case_test_id, parse_case_test_id
-from matrix import CASES
 
 
 def test_every_case_and_peering_reads_back_from_its_test_id():

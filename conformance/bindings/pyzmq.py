@@ -1,6 +1,6 @@
 """The built-in binding: pyzmq and the libzmq it was built with, in this process.
 
-It is the default implementation under test and, in ``--peer libzmq`` runs,
+It is the default implementation under test and, in ``--zmq-peer libzmq`` runs,
 the known-good other end of every pair.  One ``zmq.Context`` serves the whole
 binding (a shared context is 2-5x faster than one per example); isolation
 comes from fresh sockets with zero linger, never from fresh contexts.

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Callable, TypeVar
 
-from conformance.assertions import assert_message, receive
 from conformance.binding import ErrorCode, Frames, Socket, ZmqError
+from conformance.harness.assertions import assert_message, receive
 from conformance.model.messages import Message
 
 T = TypeVar("T")

@@ -19,9 +19,11 @@ from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, precondition, rule
 
-from conformance.assertions import assert_message
 from conformance.binding import ErrorCode, Frames, Socket
-from conformance.exchange import send_when_routable
+from conformance.catalogue import Case
+from conformance.harness.assertions import assert_message
+from conformance.harness.exchange import send_when_routable
+from conformance.harness.network import TIMEOUT_MS, Network, Options
 from conformance.model.checks import match_arrival, must_arrive, must_fail, must_succeed
 from conformance.model.clients import Client
 from conformance.model.dealer import DealerServer
@@ -31,8 +33,6 @@ from conformance.model.req import ReqClient
 from conformance.model.router import Request, RouterServer
 from conformance.model.server import Server
 from conformance.model.topology import Topology, Wiring
-from conformance.network import TIMEOUT_MS, Network, Options
-from matrix import Case
 
 MAX_CLIENTS = 3
 

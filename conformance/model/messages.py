@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from hypothesis import strategies as st
 
 from conformance.binding import Frames
-from conformance.exchange import application_frames
-from conformance.strategies import small_frames
+from conformance.harness.exchange import application_frames
+from conformance.harness.strategies import small_frames
 
 bodies = st.lists(small_frames, min_size=1, max_size=3)
 """Bodies for the state machine: a few small frames, empty and NUL ones included.

@@ -20,11 +20,11 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, multiple, precondition, rule, run_state_machine_as_test
 
+from conformance.catalogue import Case, Pairing
+from conformance.harness.network import Network, Options
 from conformance.model.machine import MAX_CLIENTS, ModelMachine, Peer, clients, ids
 from conformance.model.server_rules import SERVER_RULES
 from conformance.model.topology import Topology, disconnect_supported
-from conformance.network import Network, Options
-from matrix import Case, Pairing
 
 STEPS = 20
 """Steps per example: enough for clients to join, talk and leave; cheap enough for 100

@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from conformance.binding import ErrorCode, Socket, ZmqError
-from conformance.exchange import is_delimited
-from conformance.network import Network, Options
-from matrix import Pairing
+from conformance.catalogue import Pairing
+from conformance.harness.exchange import is_delimited
+from conformance.harness.network import Network, Options
 
 
 @dataclass(frozen=True)

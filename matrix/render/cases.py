@@ -15,9 +15,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import matrix.catalogue as checkout
-from conformance.binding import SOCKET_TYPES, TRANSPORTS
-from conformance.results import CaseResult, ResultsError, RunResults
+from conformance.results import (
+    FAMILIES,
+    SOCKET_TYPES,
+    TRANSPORTS,
+    CaseResult,
+    ResultsError,
+    RunResults,
+)
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,7 @@ def collect(runs: Iterable[tuple[str, RunResults]]) -> tuple[list[ResultFamily],
 
 def family_order(names: Iterable[str]) -> list[str]:
     """The checkout's catalogue order for the families it knows, then the others by name."""
-    known = [family.name for family in checkout.FAMILIES]
+    known = [family.name for family in FAMILIES]
     rank = {name: index for index, name in enumerate(known)}
     return sorted(names, key=lambda name: (rank.get(name, len(known)), name))
 

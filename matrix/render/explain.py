@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from conformance.results import Verdict
-from conformance.trace import unreplayable
+from conformance.results import Verdict, unreplayable
 from matrix.render.table import DRIVER_VERSION_PREFIX, MEANINGS, NOT_RUN, Entry, Row, Source
 
 
@@ -44,4 +43,4 @@ def replay_command(entry: Entry) -> str:
     reason = unreplayable(failure.reproduction) if failure is not None else ""
     if reason:
         return f"not available: {reason}"
-    return f"python -m conformance replay {entry.source} --case {entry.id} --driver CMD"
+    return f"python -m conformance replay {entry.source} --case {entry.id} --zmq-driver CMD"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from conformance.binding import TRANSPORTS
+from conformance.results import TRANSPORTS
 from matrix.render.explain import reason
 from matrix.render.table import Row, Table
 

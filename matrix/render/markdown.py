@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-from conformance.binding import SOCKET_TYPES, TRANSPORTS
+from conformance.results import SOCKET_TYPES, TRANSPORTS
 from matrix.render.explain import coverage, grid_note, reason
 from matrix.render.table import MARKS, MEANINGS, NO_CASE, NOT_RUN, RANK, Cell, Entry, Row, Table
 

@@ -14,8 +14,7 @@ import html
 from itertools import groupby
 from string import Template
 
-from conformance.binding import SOCKET_TYPES, TRANSPORTS
-from conformance.trace import describe_step, excerpt
+from conformance.results import SOCKET_TYPES, TRANSPORTS, describe_step, excerpt
 from matrix.render.explain import coverage, grid_note, reason, replay_command
 from matrix.render.table import MARKS, MEANINGS, NO_CASE, NOT_RUN, RANK, Cell, Entry, Row, Table
 

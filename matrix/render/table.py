@@ -23,16 +23,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import matrix.catalogue as checkout
-from conformance.binding import SOCKET_TYPES, TRANSPORTS
-from conformance.network import peerings
 from conformance.results import (
+    CASES,
     PEERINGS,
+    SOCKET_TYPES,
+    TRANSPORTS,
     CaseResult,
     ResultsError,
     RunResults,
     Verdict,
     fingerprint,
+    peerings,
 )
 from matrix.render.cases import ResultCase, ResultFamily, collect
 
@@ -288,7 +289,7 @@ def catalogue_warning(table: Table) -> str:
     Only a warning: the table is rendered from the results either way, and
     is still what they say.
     """
-    current = fingerprint(checkout.CASES)
+    current = fingerprint(CASES)
     if table.catalogue == current:
         return ""
     return (
@@ -314,7 +315,7 @@ def _check_compatible(sources: list[Source]) -> None:
             )
         ours, theirs = first.run.catalogue, source.run.catalogue
         if ours and theirs and ours != theirs:
-            current = fingerprint(checkout.CASES)
+            current = fingerprint(CASES)
             stale = [s.path for s in (first, source) if s.run.catalogue != current]
             raise ResultsError(
                 f"{first.path} and {source.path} were run against different catalogues "

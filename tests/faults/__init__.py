@@ -6,10 +6,10 @@ wraps a correct libzmq socket and gets one thing wrong.  The suite must
 fail against every one of them and pass against the correct binding.  Run
 one by hand with::
 
-    pytest conformance --binding tests.faults:drop_trailing_empty_frame
+    pytest conformance --zmq-binding tests.faults:drop_trailing_empty_frame
 
 Every name in :data:`FAULTS` and :data:`VARIANTS` (and ``correct``) is a factory for
-``--binding``.
+``--zmq-binding``.
 The faults live in one module per part of the catalogue; this package
 gathers them.  A fault changes what a socket sends or what it receives, never both, so
 that in a self-paired run it cannot cancel itself out.
@@ -42,7 +42,7 @@ def correct() -> Binding:
 
 
 def __getattr__(name: str) -> Callable[[], Binding]:
-    """``tests.faults:<fault or variant name>`` is a factory for ``--binding``."""
+    """``tests.faults:<fault or variant name>`` is a factory for ``--zmq-binding``."""
     change = FAULTS.get(name) or VARIANTS.get(name)
     if change is None:
         raise AttributeError(name)

@@ -95,5 +95,5 @@ class WithoutDisconnect(FaultySocket):
 
 
 def without_disconnect() -> Binding:
-    """Not a fault: the model must pass it, with clients that never leave (``--binding``)."""
+    """Not a fault: the model must pass it, with clients that never leave (``--zmq-binding``)."""
     return FaultyBinding(PyzmqBinding(), Fault("without_disconnect", WithoutDisconnect, ()))

@@ -4,7 +4,7 @@ A pair of sockets forgives a lot: one peer cannot tell that every socket of
 a binding has the same routing id, a reply's envelope has only one address
 when nothing proxied the request, and a worker that mixes up its replies
 needs two clients to show it.  These are the bugs that the
-pattern families (:mod:`matrix.families.patterns`) exist for: clients and
+pattern families (:mod:`conformance.catalogue.patterns`) exist for: clients and
 workers of the implementation around the reference brokers.
 """
 

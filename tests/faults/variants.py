@@ -12,7 +12,7 @@ yardstick:
   way the catalogue names, and the family must say so.
 
 Each variant is a :class:`~tests.faults.harness.FaultySocket` (it wraps a
-correct socket and changes one thing) run through ``--binding
+correct socket and changes one thing) run through ``--zmq-binding
 tests.faults:<name>`` like a fault; ``tests/test_faults.py`` runs each
 against its family, and libzmq as the control.
 """
@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from conformance.binding import SOCKET_TYPES, ErrorCode, ZmqError
+from conformance.catalogue.vocabulary import Pairing
 from conformance.results import Verdict
-from matrix.model import Pairing
 from tests.faults.harness import FaultySocket
 
 

@@ -1,0 +1,218 @@
+"""Distribution: how a client spreads messages over its peers, and how a server gathers them.
+
+Round-robin is checked where it is deterministic: a client that *connects*
+to N bound peers has all N pipes from its ``connect()`` calls on, so k x N
+messages must give each peer exactly k, message i and i + N to the same
+peer.  Fair queuing is checked for what it promises, not for an order:
+every sender is served, each sender's messages in the order sent.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conformance.binding import ErrorCode, Frames, Socket, ZmqError
+from conformance.harness.assertions import assert_message, receive
+from conformance.harness.dead_endpoints import dead_endpoint
+from conformance.harness.exchange import (
+    application_frames,
+    is_delimited,
+    make_misrouting_visible,
+    receive_from_any,
+)
+from conformance.harness.network import TIMEOUT_MS
+
+TEXT = re.compile(rb"(?:sender (\d+) )?message (\d+)")
+
+
+def _numbers(frames: Frames, where: str) -> tuple[int, int]:
+    """(sender, message number) from a message's last frame; sender 0 when unnamed."""
+    match = TEXT.fullmatch(frames[-1]) if frames else None
+    assert match, f"{where} received {frames!r}, which was never sent"
+    return int(match.group(1) or 0), int(match.group(2))
+
+
+def _answer(server: Socket, got: Frames) -> None:
+    """Reply to what ``server`` received, if it must (a REP) or its client waits (REQ)."""
+    if server.type == "REP":
+        server.send([b"reply"], TIMEOUT_MS)
+    elif server.type == "ROUTER":
+        server.send([*got[:-1], b"reply"], TIMEOUT_MS)
+
+
+# -- round-robin --------------------------------------------------------------------
+
+
+@pytest.mark.zmq_family("round-robin")
+@given(peers=st.integers(min_value=2, max_value=4), rounds=st.integers(min_value=1, max_value=3))
+def test_client_spreads_messages_round_robin(network, case, peers, rounds):
+    client_type, server_type = case.pairing.connects, case.pairing.binds
+    delimited = is_delimited(client_type, server_type)
+    total = peers * rounds
+    with network.sockets():
+        servers = [network.socket(network.peering.binder, server_type) for _ in range(peers)]
+        endpoints = [server.bind(network.endpoints.new(case.transport)) for server in servers]
+        for server in servers:
+            if server_type == "ROUTER":
+                make_misrouting_visible(server)
+        client = network.socket(network.peering.connector, client_type)
+        for endpoint in endpoints:
+            client.connect(endpoint)
+        received: list[list[int]] = [[] for _ in servers]
+
+        def take() -> None:
+            arrival = receive_from_any(servers)
+            assert arrival is not None, f"peers received {received}, then nothing"
+            index, got = arrival
+            received[index].append(_numbers(got, f"peer {index}")[1])
+            _check_period(received, peers)
+            _answer(servers[index], got)
+
+        for number in range(total):
+            frames = application_frames(client_type, [b"message %d" % number], delimited=delimited)
+            client.send(frames, TIMEOUT_MS)
+            if client_type == "REQ":  # one request at a time
+                take()
+                assert_message(receive(client, "REQ"), [b"reply"], "REQ received its reply")
+        if client_type == "DEALER":
+            for _ in range(total):
+                take()
+        counts = [len(numbers) for numbers in received]
+        assert counts == [rounds] * peers, f"{total} messages spread as {counts} over {peers} peers"
+
+
+def _check_period(received: list[list[int]], peers: int) -> None:
+    """Each peer's messages so far are one residue class modulo ``peers``, in order."""
+    residues = {}
+    for index, numbers in enumerate(received):
+        assert numbers == sorted(numbers), f"peer {index} received messages {numbers} out of order"
+        classes = {number % peers for number in numbers}
+        assert len(classes) <= 1, (
+            f"peer {index} received messages {numbers}: not every {peers}th, so not round-robin "
+            f"(all peers: {received})"
+        )
+        for residue in classes:
+            assert residue not in residues, (
+                f"peers {residues[residue]} and {index} both received messages n with "
+                f"n mod {peers} = {residue} (all peers: {received})"
+            )
+            residues[residue] = index
+
+
+# -- fair queuing -------------------------------------------------------------------
+
+
+@pytest.mark.zmq_family("fair-queue")
+@given(data=st.data(), counts=st.lists(st.integers(1, 4), min_size=2, max_size=4))
+def test_every_sender_is_served_in_its_own_order(network, case, data, counts):
+    sender_type, receiver_type = case.pairing.connects, case.pairing.binds
+    delimited = is_delimited(sender_type, receiver_type)
+    with network.sockets():
+        receiver = network.socket(network.peering.binder, receiver_type)
+        endpoint = receiver.bind(network.endpoints.new(case.transport))
+        senders = [network.socket(network.peering.connector, sender_type) for _ in counts]
+        for sender in senders:
+            sender.connect(endpoint)
+        gathered = _Gathered(receiver, len(counts))
+        if sender_type == "DEALER":
+            turns = [index for index, count in enumerate(counts) for _ in range(count)]
+            order = data.draw(st.permutations(turns), label="sending order")
+            sent = [0] * len(counts)
+            for index in order:
+                text = b"sender %d message %d" % (index, sent[index])
+                senders[index].send(
+                    application_frames(sender_type, [text], delimited=delimited), TIMEOUT_MS
+                )
+                sent[index] += 1
+            for _ in order:
+                gathered.take()
+        else:  # a REQ has one request out at a time
+            for step in range(max(counts)):
+                batch = [index for index, count in enumerate(counts) if count > step]
+                for index in batch:
+                    senders[index].send([b"sender %d message %d" % (index, step)], TIMEOUT_MS)
+                for _ in batch:
+                    gathered.take()
+                for index in batch:
+                    assert_message(
+                        receive(senders[index], f"sender {index}"),
+                        [b"reply"],
+                        f"sender {index} received its reply",
+                    )
+        assert gathered.numbers == [list(range(count)) for count in counts], (
+            f"received per sender: {gathered.numbers}"
+        )
+
+
+class _Gathered:
+    """What a receiver got from each sender, checked message by message."""
+
+    def __init__(self, receiver: Socket, senders: int) -> None:
+        self.receiver = receiver
+        self.numbers: list[list[int]] = [[] for _ in range(senders)]
+        self.routes: dict[int, bytes] = {}
+
+    def take(self) -> None:
+        got = receive(self.receiver, self.receiver.type)
+        sender, number = _numbers(got, self.receiver.type)
+        assert sender < len(self.numbers), f"{self.receiver.type} received {got!r}"
+        expected = len(self.numbers[sender])
+        assert number == expected, (
+            f"{self.receiver.type} received message {number} of sender {sender} where "
+            f"{expected} was due: a sender's messages out of order or lost"
+        )
+        self.numbers[sender].append(number)
+        if self.receiver.type == "ROUTER":
+            route = self.routes.setdefault(sender, got[0])
+            assert route == got[0], (
+                f"sender {sender} came with routing ids {route!r} and {got[0]!r}"
+            )
+            others = {s: r for s, r in self.routes.items() if r == route and s != sender}
+            assert not others, f"senders {sender} and {list(others)} share routing id {route!r}"
+        _answer(self.receiver, got)
+
+
+# -- skipping a full pipe ----------------------------------------------------------
+
+
+@pytest.mark.zmq_family("dealer-skips-full-pipe")
+@given(sndhwm=st.integers(min_value=1, max_value=4), extra=st.integers(min_value=1, max_value=6))
+def test_dealer_skips_a_dead_peer_once_its_queue_is_full(network, case, sndhwm, extra):
+    live_type = case.pairing.binds
+    delimited = is_delimited("DEALER", live_type)
+    total = 2 * sndhwm + extra
+    with dead_endpoint(network.endpoints, case.transport) as dead, network.sockets():
+        dealer = network.socket(network.peering.connector, "DEALER", {"SNDHWM": sndhwm})
+        dealer.connect(dead)
+        live = network.socket(network.peering.binder, live_type)
+        dealer.connect(live.bind(network.endpoints.new(case.transport)))
+        for number in range(total):
+            dealer.send(
+                application_frames("DEALER", [b"message %d" % number], delimited=delimited),
+                TIMEOUT_MS,
+            )
+        numbers: list[int] = []
+        while total - 1 not in numbers:
+            try:
+                got = live.recv(TIMEOUT_MS)
+            except ZmqError as exc:
+                if exc.code != ErrorCode.EAGAIN:
+                    raise
+                raise AssertionError(
+                    f"the live peer received messages {numbers} of 0..{total - 1}, then nothing: "
+                    "the rest went to the dead peer's full queue"
+                ) from None
+            numbers.append(_numbers(got, "live peer")[1])
+            _answer(live, got)
+        assert numbers == sorted(set(numbers)), f"the live peer received {numbers}: out of order"
+        missing = sorted(set(range(total)) - set(numbers))
+        assert len(missing) <= sndhwm, (
+            f"messages {missing} went to the dead peer: more than its SNDHWM of {sndhwm}"
+        )
+        assert all(number < 2 * sndhwm for number in missing), (
+            f"messages {missing} went to the dead peer: some after its queue was full"
+        )

@@ -1,0 +1,148 @@
+"""What a test did, as driver-protocol requests: the reproduction of a failure.
+
+Every socket a test makes is a :class:`TracedSocket`.  It records each
+operation as the driver-protocol request that would perform it, with the
+answer the implementation gave, so that a failure can be replayed against
+any driver with ``python -m conformance replay`` and read by a maintainer
+who has never seen our Python.  The trace restarts with every example, so
+at the end of a failing test it holds the shrunk example Hypothesis
+replayed last.
+
+The same wrapper charges the test's :class:`~conformance.harness.patience.Patience`
+for waits that ran out.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from conformance.binding import (
+    BindingBroken,
+    ErrorCode,
+    Frames,
+    OptionValue,
+    Socket,
+    ZmqError,
+)
+from conformance.harness.patience import TIMEOUT_MS, Patience
+from conformance.results.steps import b64
+
+MAX_RECORDED_STEPS = 2000
+
+
+class Trace:
+    """The requests of one example, in order, with their answers.
+
+    Frames are kept as the bytes they are and encoded only when the steps
+    are read, which happens for a failure: every passing example would
+    otherwise pay for base64 of every frame it sent and received.
+    """
+
+    def __init__(self) -> None:
+        self._steps: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+        self._handles = 0
+
+    def restart(self) -> None:
+        self._steps = []
+        self._handles = 0
+
+    def new_handle(self) -> str:
+        self._handles += 1
+        return f"s{self._handles}"
+
+    def record(self, side: str, request: dict[str, Any], answer: dict[str, Any]) -> None:
+        if len(self._steps) < MAX_RECORDED_STEPS:
+            self._steps.append((side, request, answer))
+
+    @property
+    def steps(self) -> list[dict[str, Any]]:
+        """The steps as driver-protocol requests and answers, frames in base64."""
+        return [
+            {"side": side, "request": _encoded(request), "answer": _encoded(answer)}
+            for side, request, answer in self._steps
+        ]
+
+
+def _encoded(message: dict[str, Any]) -> dict[str, Any]:
+    if "frames" not in message:
+        return message
+    return {**message, "frames": [b64(f) for f in message["frames"]]}
+
+
+def _option_value(value: OptionValue) -> Any:
+    return b64(value) if isinstance(value, bytes) else value
+
+
+class TracedSocket:
+    """A socket whose every operation is recorded, and whose waits are budgeted."""
+
+    def __init__(
+        self, inner: Socket, side: str, trace: Trace, patience: Patience, handle: str
+    ) -> None:
+        self.inner = inner
+        self.type = inner.type
+        self.side = side
+        self.patience = patience
+        self._trace = trace
+        self._handle = handle
+        trace.record(side, {"op": "socket", "type": inner.type}, {"ok": True, "socket": handle})
+
+    def set(self, option: str, value: OptionValue) -> None:
+        self._do("set", self.inner.set, option, value, option=option, value=_option_value(value))
+
+    def bind(self, endpoint: str) -> str:
+        return self._do("bind", self.inner.bind, endpoint, endpoint=endpoint)
+
+    def connect(self, endpoint: str) -> None:
+        self._do("connect", self.inner.connect, endpoint, endpoint=endpoint)
+
+    def disconnect(self, endpoint: str) -> None:
+        self._do("disconnect", self.inner.disconnect, endpoint, endpoint=endpoint)
+
+    def unbind(self, endpoint: str) -> None:
+        self._do("unbind", self.inner.unbind, endpoint, endpoint=endpoint)
+
+    def send(self, frames: Sequence[bytes], timeout_ms: int) -> None:
+        timeout_ms = self.patience.timeout_ms(timeout_ms)
+        self._do(
+            "send",
+            self.inner.send,
+            frames,
+            timeout_ms,
+            frames=list(frames),
+            timeout_ms=timeout_ms,
+        )
+
+    def recv(self, timeout_ms: int) -> Frames:
+        timeout_ms = self.patience.timeout_ms(timeout_ms)
+        return self._do("recv", self.inner.recv, timeout_ms, timeout_ms=timeout_ms)
+
+    def close(self) -> None:
+        self._do("close", self.inner.close)
+
+    def _do(self, op: str, operation, *args, **request: Any):
+        request = {"op": op, "socket": self._handle, **request}
+        start = time.monotonic()
+        try:
+            result = operation(*args)
+        except ZmqError as exc:
+            self._trace.record(self.side, request, {"ok": False, "error": exc.code.value})
+            if exc.code == ErrorCode.EAGAIN and request.get("timeout_ms", 0) >= TIMEOUT_MS:
+                self.patience.charge(time.monotonic() - start)
+            raise
+        except BindingBroken as exc:
+            # Not a protocol answer: the step the implementation broke on.
+            self._trace.record(self.side, request, {"ok": False, "broken": exc.summary})
+            raise
+        answer: dict[str, Any] = {"ok": True}
+        if op == "bind":
+            answer["endpoint"] = result
+        elif op == "recv":
+            answer["frames"] = result
+        self._trace.record(self.side, request, answer)
+        return result
+
+    def __repr__(self) -> str:
+        return f"<{self.type} socket {self._handle}>"

@@ -1,0 +1,64 @@
+"""Hypothesis profiles: ``dev`` by default, ``ci`` when the CI variable is set.
+
+Deadlines are off in every profile: a ZeroMQ round trip's time depends on
+the machine's load, and a timing assertion would make the gate flaky.  Every
+wait is bounded by our own timeouts instead.  ``function_scoped_fixture`` is
+suppressed because the fixtures shared across examples (the bindings, the
+network) are made for it: each example opens and closes its own sockets.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, Phase, settings
+
+_COMMON = dict(
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    print_blob=True,
+    # One minimal reproduction per failing case is what a maintainer can act on.
+    report_multiple_bugs=False,
+)
+
+
+def register() -> None:
+    """Register our profiles; only ever called for a session that runs the suite."""
+    settings.register_profile("dev", max_examples=100, **_COMMON)
+    settings.register_profile(
+        "ci",
+        max_examples=100,
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.generate, Phase.shrink],
+        **_COMMON,
+    )
+    settings.register_profile("thorough", max_examples=2000, **_COMMON)
+    # For proving that a faulty binding is caught: the verdict, not the
+    # shrunk example, is what counts, so skip the shrinking.
+    settings.register_profile(
+        "mutation",
+        max_examples=100,
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        **_COMMON,
+    )
+    # For proving a path end to end (the driver plumbing, every peering):
+    # every case runs, on a handful of examples each.
+    settings.register_profile(
+        "smoke",
+        max_examples=10,
+        derandomize=True,
+        database=None,
+        **_COMMON,
+    )
+
+
+def default_name() -> str:
+    """The profile of a run that asks for none: ``ci`` when the CI variable is set."""
+    return "ci" if os.environ.get("CI") else "dev"
+
+
+def load_default() -> None:
+    settings.load_profile(default_name())

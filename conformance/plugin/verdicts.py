@@ -1,0 +1,168 @@
+"""From a pytest outcome to a conformance verdict.
+
+pytest knows passed, failed and skipped; a conformance run needs more.  A
+broken binding is BROKEN (an error, not a failure); ENOTSUP is UNSUPPORTED
+(a skip, never a pass); a failed SHOULD case is NON-STRICT and a failure
+listed in the known-deviations registry is KNOWN (both reported, neither
+failing the run, unless the run asks for ``--zmq-strict``).  The verdict and
+everything a maintainer needs to act on a failure travel in one
+``user_properties`` entry, which xdist carries to the controller intact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import pytest
+
+from conformance.binding import BindingBroken, BindingUnavailable, ErrorCode, ZmqError
+from conformance.catalogue import Level
+from conformance.plugin.failures import Crash, FailureReport, describe_failure, report_text
+from conformance.plugin.known import KnownDeviations
+from conformance.results import Failure, Verdict, case_from_json
+
+PROPERTY = "zmq_conformance"
+
+
+def judge(
+    item: pytest.Item, call: pytest.CallInfo, report: pytest.TestReport, known: KnownDeviations
+) -> None:
+    """Set ``report``'s outcome and attach the verdict, for one phase of one case."""
+    callspec = getattr(item, "callspec", None)
+    case = callspec.params.get("case") if callspec else None
+    if case is None:
+        return
+    peering = str(callspec.params.get("peering"))
+    network = item.funcargs.get("network") if hasattr(item, "funcargs") else None
+    info: dict[str, Any] = {
+        "case": case.id,
+        "peering": peering,
+        "level": case.level.value,
+        "statement": case.statement,
+        "source": case.family.source,
+        "duration_s": round(report.duration, 4),
+        "examples": getattr(network, "examples", 0),
+    }
+    excinfo = call.excinfo
+    deviation = known.match(case.id, peering)
+    strict = bool(item.config.getoption("zmq_strict", False))
+    if excinfo is None or not report.failed:
+        if report.passed and call.when == "call":
+            info["verdict"] = Verdict.PASS.value
+            if case.level == Level.INFORMATIONAL:
+                info["verdict"] = Verdict.INFORMATIONAL.value
+                info["reason"] = "; ".join(getattr(network, "observations", ()))
+            elif deviation is not None:
+                info["reason"] = f"listed as a known deviation, but passed: {deviation.case}"
+        elif report.skipped:
+            info["verdict"] = Verdict.UNSUPPORTED.value
+            info["reason"] = _skip_reason(report)
+        else:
+            return
+    elif excinfo.errisinstance(BindingUnavailable):
+        info["verdict"] = Verdict.BROKEN.value
+        info["reason"] = str(excinfo.value).splitlines()[0]
+        report.longrepr = f"BROKEN: {excinfo.value}"
+    elif excinfo.errisinstance(BindingBroken):
+        info["verdict"] = Verdict.BROKEN.value
+        info["reason"] = str(excinfo.value).splitlines()[0]
+        failure = _failure(item, excinfo, network)
+        failure.message = f"broken: {info['reason']}"
+        failure.expected = failure.observed = ""  # the message says it all
+        info["failure"] = failure.__dict__
+        _show(item, report, excinfo, info, detail=getattr(excinfo.value, "detail", ""))
+    elif excinfo.errisinstance(ZmqError) and excinfo.value.code == ErrorCode.ENOTSUP:
+        info["verdict"] = Verdict.UNSUPPORTED.value
+        info["reason"] = str(excinfo.value)
+        report.outcome = "skipped"
+        path, lineno, _ = item.reportinfo()
+        report.longrepr = (str(path), (lineno or 0) + 1, f"UNSUPPORTED: {excinfo.value}")
+    else:
+        info["failure"] = _failure(item, excinfo, network).__dict__
+        info["verdict"] = Verdict.FAIL.value
+        if call.when == "call" and not strict:
+            if deviation is not None:
+                info["verdict"] = Verdict.KNOWN.value
+                info["reason"] = deviation.describe()
+                report.outcome = "passed"
+            elif case.level == Level.SHOULD:
+                info["verdict"] = Verdict.NON_STRICT.value
+                info["reason"] = info["failure"]["message"]
+                report.outcome = "passed"
+        if report.failed:
+            _show(item, report, excinfo, info)
+    report.user_properties.append((PROPERTY, info))
+
+
+def _failure(item: pytest.Item, excinfo: pytest.ExceptionInfo, network) -> Failure:
+    steps = network.trace.steps if network is not None else []
+    return describe_failure(excinfo, steps, getattr(item, "fixturenames", ()))
+
+
+def _show(
+    item: pytest.Item,
+    report: pytest.TestReport,
+    excinfo: pytest.ExceptionInfo,
+    info: dict[str, Any],
+    detail: str = "",
+) -> None:
+    """Put the maintainer's failure report where pytest prints the failure.
+
+    With pytest's default ``--tb=auto`` the report replaces the Python
+    traceback (the location stays, one line); with an explicit ``--tb``
+    style the traceback is kept and the report is added to it.
+    """
+    result = case_from_json(info)
+    config = item.config
+    path, lineno = _location(excinfo, config)
+    style = config.getoption("tbstyle", "auto")
+    location = f"{path}:{lineno} ({excinfo.typename})"
+    if style == "auto":
+        location += "; --tb=long shows the Python traceback"
+    text = report_text(result, config.getoption("zmq_results", None), location)
+    if detail:
+        text += "\n" + detail
+    if style == "auto":
+        report.longrepr = FailureReport(text, Crash(path, lineno, result.failure.message))
+    elif style != "no" and hasattr(report.longrepr, "addsection"):
+        report.longrepr.addsection("zmq-conformance failure report", text)
+
+
+def _location(excinfo: pytest.ExceptionInfo, config: pytest.Config) -> tuple[str, int]:
+    """Where the exception was raised, in the innermost frame pytest would show."""
+    try:
+        entry = excinfo.traceback.filter(excinfo)[-1]
+    except IndexError:
+        entry = excinfo.traceback[-1]
+    path = entry.path
+    with contextlib.suppress(ValueError, AttributeError):
+        path = path.relative_to(config.rootpath)
+    return str(path), entry.lineno + 1
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr or "")
+
+
+def verdict_of(report: pytest.TestReport) -> dict[str, Any] | None:
+    for name, value in getattr(report, "user_properties", ()):
+        if name == PROPERTY:
+            return value
+    return None
+
+
+def teststatus(report: pytest.TestReport) -> tuple[str, str, str] | None:
+    """How a verdict shows in pytest's progress line and summary."""
+    info = verdict_of(report)
+    verdict = info and info.get("verdict")
+    if report.failed and verdict == Verdict.BROKEN.value:
+        return "error", "B", "BROKEN"
+    if report.when == "call" and verdict == Verdict.NON_STRICT.value:
+        return "non-strict", "N", "NON-STRICT"
+    if report.when == "call" and verdict == Verdict.KNOWN.value:
+        return "known", "K", "KNOWN"
+    return None

@@ -1,1 +1,0 @@
-"""The families of the catalogue, one module per part of the chapter."""
