@@ -304,3 +304,19 @@ def test_a_case_whose_process_dies_is_broken_not_missing(tmp_path):
     assert (case.case, case.peering, case.verdict) == (CASE, "self", Verdict.BROKEN), run.output
     assert case.failure.message.startswith("the test process died running this case"), case
     assert case.source.startswith("RFC 28")
+
+
+def test_the_first_deviation_is_the_verdict_and_a_break_after_it_is_said_beside_it(tmp_path):
+    results = tmp_path / "results.json"
+    run = run_suite(
+        "--zmq-binding", "tests.dying_binding:wrong_then_hangs", "-k", f"{CASE}-self",
+        "--zmq-results", str(results),
+    )  # fmt: skip
+    assert run.returncode == 1, run.output
+    [case] = RunResults.load(results).cases
+    assert case.verdict == Verdict.FAIL, run.output
+    assert "then the implementation broke: no answer to close within 2.0 s" in (
+        case.failure.message
+    ), case.failure
+    assert "broken" not in case.failure.message.split(" (then")[0], case.failure
+    assert case.failure.reproduction, "the wrong answer's steps are kept"

@@ -20,7 +20,7 @@ from conformance.binding import BindingBroken, BindingUnavailable, ErrorCode, Zm
 from conformance.catalogue import Level
 from conformance.plugin.failures import Crash, FailureReport, describe_failure, report_text
 from conformance.plugin.known import KnownDeviations
-from conformance.results import Failure, Verdict, case_from_json
+from conformance.results import CaseResult, Failure, Verdict
 
 PROPERTY = "zmq_conformance"
 
@@ -33,66 +33,90 @@ def judge(
     case = callspec.params.get("case") if callspec else None
     if case is None:
         return
-    peering = str(callspec.params.get("peering"))
     network = item.funcargs.get("network") if hasattr(item, "funcargs") else None
-    info: dict[str, Any] = {
-        "case": case.id,
-        "peering": peering,
-        "level": case.level.value,
-        "statement": case.statement,
-        "source": case.family.source,
-        "duration_s": round(report.duration, 4),
-        "examples": getattr(network, "examples", 0),
-    }
+    result = CaseResult(
+        case=case.id,
+        peering=str(callspec.params.get("peering")),
+        verdict=Verdict.PASS,
+        level=case.level.value,
+        statement=case.statement,
+        source=case.family.source,
+        duration_s=round(report.duration, 4),
+        examples=getattr(network, "examples", 0),
+    )
     excinfo = call.excinfo
-    deviation = known.match(case.id, peering)
+    deviation = known.match(case.id, result.peering)
     strict = bool(item.config.getoption("zmq_strict", False))
+    broke_after = ""
+    if excinfo is not None and excinfo.errisinstance(BindingBroken):
+        first = first_deviation(excinfo.value)
+        if first is not None:
+            # The first deviation is the verdict; the break after it is said beside it.
+            broke_after = excinfo.value.summary
+            excinfo = pytest.ExceptionInfo.from_exception(first)
     if excinfo is None or not report.failed:
         if report.passed and call.when == "call":
-            info["verdict"] = Verdict.PASS.value
             if case.level == Level.INFORMATIONAL:
-                info["verdict"] = Verdict.INFORMATIONAL.value
-                info["reason"] = "; ".join(getattr(network, "observations", ()))
+                result.verdict = Verdict.INFORMATIONAL
+                result.reason = "; ".join(getattr(network, "observations", ()))
             elif deviation is not None:
-                info["reason"] = f"listed as a known deviation, but passed: {deviation.case}"
+                result.reason = f"listed as a known deviation, but passed: {deviation.case}"
         elif report.skipped:
-            info["verdict"] = Verdict.UNSUPPORTED.value
-            info["reason"] = _skip_reason(report)
+            result.verdict = Verdict.UNSUPPORTED
+            result.reason = _skip_reason(report)
         else:
             return
     elif excinfo.errisinstance(BindingUnavailable):
-        info["verdict"] = Verdict.BROKEN.value
-        info["reason"] = str(excinfo.value).splitlines()[0]
+        result.verdict = Verdict.BROKEN
+        result.reason = str(excinfo.value).splitlines()[0]
         report.longrepr = f"BROKEN: {excinfo.value}"
     elif excinfo.errisinstance(BindingBroken):
-        info["verdict"] = Verdict.BROKEN.value
-        info["reason"] = str(excinfo.value).splitlines()[0]
-        failure = _failure(item, excinfo, network)
-        failure.message = f"broken: {info['reason']}"
-        failure.expected = failure.observed = ""  # the message says it all
-        info["failure"] = failure.__dict__
-        _show(item, report, excinfo, info, detail=getattr(excinfo.value, "detail", ""))
+        result.verdict = Verdict.BROKEN
+        result.reason = str(excinfo.value).splitlines()[0]
+        result.failure = _failure(item, excinfo, network)
+        result.failure.message = f"broken: {result.reason}"
+        result.failure.expected = result.failure.observed = ""  # the message says it all
+        _show(item, report, excinfo, result, detail=getattr(excinfo.value, "detail", ""))
     elif excinfo.errisinstance(ZmqError) and excinfo.value.code == ErrorCode.ENOTSUP:
-        info["verdict"] = Verdict.UNSUPPORTED.value
-        info["reason"] = str(excinfo.value)
+        result.verdict = Verdict.UNSUPPORTED
+        result.reason = str(excinfo.value)
         report.outcome = "skipped"
         path, lineno, _ = item.reportinfo()
         report.longrepr = (str(path), (lineno or 0) + 1, f"UNSUPPORTED: {excinfo.value}")
     else:
-        info["failure"] = _failure(item, excinfo, network).__dict__
-        info["verdict"] = Verdict.FAIL.value
+        result.failure = _failure(item, excinfo, network)
+        if broke_after:
+            result.failure.message += f" (then the implementation broke: {broke_after})"
+        result.verdict = Verdict.FAIL
         if call.when == "call" and not strict:
             if deviation is not None:
-                info["verdict"] = Verdict.KNOWN.value
-                info["reason"] = deviation.describe()
+                result.verdict = Verdict.KNOWN
+                result.reason = deviation.describe()
                 report.outcome = "passed"
             elif case.level == Level.SHOULD:
-                info["verdict"] = Verdict.NON_STRICT.value
-                info["reason"] = info["failure"]["message"]
+                result.verdict = Verdict.NON_STRICT
+                result.reason = result.failure.message
                 report.outcome = "passed"
         if report.failed:
-            _show(item, report, excinfo, info)
-    report.user_properties.append((PROPERTY, info))
+            _show(item, report, excinfo, result)
+    report.user_properties.append((PROPERTY, result.to_json()))
+
+
+def first_deviation(broken: BindingBroken) -> BaseException | None:
+    """What went wrong before the binding broke, if anything did.
+
+    A binding that answers wrongly and then hangs (a driver that does not
+    answer the ``close`` of the sockets the failed check left behind) raises
+    :class:`BindingBroken` while the check's own exception is being handled:
+    Python keeps that one as the break's ``__context__``.  The wrong answer
+    is what reproduces, and what the maintainer must fix first.
+    """
+    seen = broken.__context__
+    while seen is not None:
+        if not isinstance(seen, (BindingBroken, BindingUnavailable)):
+            return seen
+        seen = seen.__context__
+    return None
 
 
 def _failure(item: pytest.Item, excinfo: pytest.ExceptionInfo, network) -> Failure:
@@ -104,7 +128,7 @@ def _show(
     item: pytest.Item,
     report: pytest.TestReport,
     excinfo: pytest.ExceptionInfo,
-    info: dict[str, Any],
+    result: CaseResult,
     detail: str = "",
 ) -> None:
     """Put the maintainer's failure report where pytest prints the failure.
@@ -113,7 +137,6 @@ def _show(
     traceback (the location stays, one line); with an explicit ``--tb``
     style the traceback is kept and the report is added to it.
     """
-    result = case_from_json(info)
     config = item.config
     path, lineno = _location(excinfo, config)
     style = config.getoption("tbstyle", "auto")
@@ -158,7 +181,7 @@ def verdict_of(report: pytest.TestReport) -> dict[str, Any] | None:
 def teststatus(report: pytest.TestReport) -> tuple[str, str, str] | None:
     """How a verdict shows in pytest's progress line and summary."""
     info = verdict_of(report)
-    verdict = info and info.get("verdict")
+    verdict = info.get("verdict") if info else None
     if report.failed and verdict == Verdict.BROKEN.value:
         return "error", "B", "BROKEN"
     if report.when == "call" and verdict == Verdict.NON_STRICT.value:

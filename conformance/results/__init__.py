@@ -119,6 +119,14 @@ class CaseResult:
     source: str = ""
     """Where the statement comes from: an RFC section and quote, or libzmq behaviour."""
 
+    def to_json(self) -> dict[str, Any]:
+        """The form a result file keeps, and xdist carries from a worker: :func:`case_from_json`."""
+        data = asdict(self)
+        data["verdict"] = str(self.verdict)
+        if data["failure"] is None:
+            del data["failure"]
+        return data
+
     @property
     def id(self) -> str:
         """The id pytest shows: case and peering, ``delivery/REQ-REP/tcp-self``."""
@@ -153,21 +161,25 @@ class RunResults:
     cases: list[CaseResult] = field(default_factory=list)
 
     def record(self, result: CaseResult) -> None:
+        """One phase's verdict of a case: the worse of its phases stands.
+
+        Except that a deviation comes first: a case that FAILed and broke the
+        binding afterwards (in its teardown) stays FAIL, with the break beside it.
+        """
         for index, old in enumerate(self.cases):
             if (old.case, old.peering) == (result.case, result.peering):
-                if SEVERITY[result.verdict] > SEVERITY[old.verdict]:
+                if old.verdict == Verdict.FAIL and result.verdict == Verdict.BROKEN:
+                    if old.failure is not None:
+                        old.failure.message += f" (then the implementation broke: {result.reason})"
+                elif SEVERITY[result.verdict] > SEVERITY[old.verdict]:
                     self.cases[index] = result
                 return
         self.cases.append(result)
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data = {"format": FORMAT, "format_version": FORMAT_VERSION, **data}
-        for case in data["cases"]:
-            case["verdict"] = str(case["verdict"])
-            if case["failure"] is None:
-                del case["failure"]
-        return data
+        data = {field.name: getattr(self, field.name) for field in fields(self)}
+        data["cases"] = [case.to_json() for case in self.cases]
+        return {"format": FORMAT, "format_version": FORMAT_VERSION, **data}
 
     def write(self, path: str | Path) -> None:
         self.cases.sort(key=lambda c: (c.case, c.peering))
