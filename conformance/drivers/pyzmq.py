@@ -83,7 +83,7 @@ BOOL_OPTIONS = available(
         "IMMEDIATE",
     ]
 )
-INT_OPTIONS = available(["SNDHWM", "RCVHWM", "LINGER", "MAXMSGSIZE"])
+INT_OPTIONS = available(["SNDHWM", "RCVHWM", "LINGER", "MAXMSGSIZE", "RECONNECT_IVL"])
 OPTIONS = available(["ROUTING_ID"])
 OPTIONS.update(BOOL_OPTIONS)
 OPTIONS.update(INT_OPTIONS)
