@@ -20,6 +20,13 @@ REFERENCE = "reference"
 """The side of a step that started a reference pattern (a broker) the test put the
 implementation in: not a protocol request, but replay starts the same pattern in its place."""
 
+WIRE = "wire"
+"""The side of a step taken by a raw ZMTP peer of ours (``conformance.wire``): octets on a
+plain socket, in hex, not a driver-protocol request."""
+
+SHOWN_WIRE_OCTETS = 16
+"""How many of a wire step's octets it keeps (in hex); its ``size`` says how many there were."""
+
 REPLAYABLE_REFERENCES = {"lbbroker": ("frontend", "backend"), "asyncsrv": ("frontend", "backend")}
 """The reference patterns replay can start (see ``conformance.replay``), with their endpoints."""
 
@@ -27,6 +34,8 @@ REPLAYABLE_REFERENCES = {"lbbroker": ("frontend", "backend"), "asyncsrv": ("fron
 def unreplayable(steps: Sequence[dict[str, Any]]) -> str:
     """Why a reproduction cannot be replayed, or "" if it can."""
     for step in steps:
+        if step.get("side") == WIRE:
+            return "a raw ZMTP peer of the suite wrote and read octets, which replay cannot do"
         pattern = step.get("request", {}).get("pattern")
         if step.get("side") == REFERENCE and pattern not in REPLAYABLE_REFERENCES:
             return f"it runs the reference {pattern}, which replay cannot start"
@@ -75,8 +84,12 @@ def describe_request(request: dict[str, Any]) -> str:
     for key, value in request.items():
         if key in ("op", "value"):
             continue
-        if key in ("socket", "type", "endpoint"):
+        if key in ("socket", "type", "endpoint", "peer", "what"):
             words.append(str(value))
+        elif key == "bytes":
+            words.append(_describe_octets(value, request.get("size")))
+        elif key == "size":
+            continue
         elif key == "option":
             words.append(f"{value}={_describe_option_value(value, request.get('value'))}")
         elif key == "frames":
@@ -98,6 +111,16 @@ def _describe_option_value(option: Any, value: Any) -> str:
     return json.dumps(value)
 
 
+def _describe_octets(shown: Any, size: Any) -> str:
+    """A wire step's octets: ``[ff 00 ... 7f 03]``, with ``+N`` for the ones not kept."""
+    try:
+        octets = bytes.fromhex(str(shown)).hex(" ")
+    except ValueError:
+        octets = repr(shown)
+    hidden = size - len(str(shown)) // 2 if isinstance(size, int) else 0
+    return f"[{octets}{f' +{hidden} octets' if hidden > 0 else ''}]"
+
+
 def describe_answer(answer: dict[str, Any]) -> str:
     """One answer in a short form: ``ok``, ``ok [b'A']``, ``EAGAIN``, ``BROKEN: ...``."""
     if "broken" in answer:
@@ -109,6 +132,9 @@ def describe_answer(answer: dict[str, Any]) -> str:
             return f"ok {describe_frames(decode_frames(answer['frames']))}"
         except ValueError:
             return f"ok frames={answer['frames']!r}"
+    if "bytes" in answer:
+        octets = _describe_octets(answer["bytes"], answer.get("size"))
+        return f"ok {answer.get('what', '')} {octets}"
     for key in ("socket", "endpoint"):
         if key in answer:
             return f"ok {answer[key]}"
