@@ -48,6 +48,13 @@ class Trace:
         self._steps = []
         self._handles = 0
 
+    def saved(self) -> tuple[list, int]:
+        """The steps so far, to :meth:`restore` when a later example must not replace them."""
+        return list(self._steps), self._handles
+
+    def restore(self, saved: tuple[list, int]) -> None:
+        self._steps, self._handles = list(saved[0]), saved[1]
+
     def new_handle(self) -> str:
         self._handles += 1
         return f"s{self._handles}"

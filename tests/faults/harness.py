@@ -35,6 +35,11 @@ class FaultySocket:
         self.inner = inner
         self.type = type
 
+    @classmethod
+    def create(cls, binding: Binding, type: str) -> Socket:
+        """A socket of ``type`` with this fault, on a correct one of binding's."""
+        return cls(binding.socket(cls.built_on or type), type)
+
     def set(self, option: str, value: OptionValue) -> None:
         self.inner.set(option, value)
 
@@ -127,8 +132,7 @@ class FaultyBinding:
     def socket(self, type: str) -> Socket:
         if type not in self._fault.types:
             return self._inner.socket(type)
-        cls = self._fault.socket_class
-        return cls(self._inner.socket(cls.built_on or type), type)
+        return self._fault.socket_class.create(self._inner, type)
 
     def close(self) -> None:
         self._inner.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 
 from conformance.binding import ErrorCode, ZmqError
@@ -140,6 +141,21 @@ class ReqAnnouncingDealer(FaultySocket):
                 return frames[1:]
 
 
+class ReqAnnouncingDealerAtRandom(ReqAnnouncingDealer):
+    """A REQ that announces DEALER on the wire in about half of its sockets: a race.
+
+    As one whose handshake reads the socket type while another thread is
+    still setting it up, and loses that race about half of the time.  A
+    check that tries its scenario once misses it in half of its runs.
+    """
+
+    @classmethod
+    def create(cls, binding, type):
+        if random.random() < 0.5:
+            return binding.socket(type)
+        return super().create(binding, type)
+
+
 class RepPassingUndelimitedRequests(RepRestoringOneHop):
     """A REP on a ROUTER that hands a request without a delimiter to the application.
 
@@ -184,6 +200,7 @@ FAULTS = (
     ),
     Fault("rep_restoring_one_hop", RepRestoringOneHop, ("envelope", "proxy-chain"), ("REP",)),
     Fault("req_announcing_dealer", ReqAnnouncingDealer, ("rejection",), ("REQ",)),
+    Fault("req_announcing_dealer_at_random", ReqAnnouncingDealerAtRandom, ("rejection",), ("REQ",)),
     Fault(
         "rep_passing_undelimited_requests",
         RepPassingUndelimitedRequests,
