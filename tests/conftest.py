@@ -5,8 +5,15 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.suite_runner import ROOT, SuiteRun, run_suite
+from conformance.plugin import profiles
 
 __all__ = ["ROOT", "SuiteRun", "run_suite"]
+
+# The suite's own tests search as the suite does (its plugin registers these
+# profiles only in sessions that run conformance cases); --hypothesis-profile
+# still picks another.
+profiles.register()
+profiles.load_default()
 
 
 @pytest.fixture

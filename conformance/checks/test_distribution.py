@@ -111,6 +111,8 @@ def _check_period(received: list[list[int]], peers: int) -> None:
 def test_every_sender_is_served_in_its_own_order(network, case, data, counts):
     sender_type, receiver_type = case.pairing.connects, case.pairing.binds
     delimited = is_delimited(sender_type, receiver_type)
+    turns = [index for index, count in enumerate(counts) for _ in range(count)]
+    order = data.draw(st.permutations(turns), label="sending order")  # before any socket
     with network.sockets():
         receiver = network.socket(network.peering.binder, receiver_type)
         endpoint = receiver.bind(network.endpoints.new(case.transport))
@@ -119,8 +121,6 @@ def test_every_sender_is_served_in_its_own_order(network, case, data, counts):
             sender.connect(endpoint)
         gathered = _Gathered(receiver, len(counts))
         if sender_type == "DEALER":
-            turns = [index for index, count in enumerate(counts) for _ in range(count)]
-            order = data.draw(st.permutations(turns), label="sending order")
             sent = [0] * len(counts)
             for index in order:
                 text = b"sender %d message %d" % (index, sent[index])

@@ -262,6 +262,13 @@ def test_zero_led_id_is_refused(network, case, zero_led):
 def test_every_reply_reaches_its_own_client(network, case, data, ids, script):
     client_type, server_type = case.pairing.connects, case.pairing.binds
     delimited = is_delimited(client_type, server_type)
+    batches = _batches([turn % len(ids) for turn in script], client_type)
+    # Drawn before the implementation does anything: what a replay draws never
+    # depends on what arrived, or when.
+    orders = [
+        data.draw(st.permutations(range(len(batch))), label=f"reply order {number}")
+        for number, batch in enumerate(batches)
+    ]
     with network.sockets():
         server = network.socket(network.peering.binder, server_type)
         endpoint = server.bind(network.endpoints.new(case.transport))
@@ -272,13 +279,13 @@ def test_every_reply_reaches_its_own_client(network, case, data, ids, script):
             client = network.socket(network.peering.connector, client_type, {"ROUTING_ID": rid})
             client.connect(endpoint)
             clients.append(client)
-        for batch in _batches([turn % len(ids) for turn in script], client_type):
+        for batch, order in zip(batches, orders):
             requests = {}
             for number, index in batch:
                 text = f"request {number} from client {index}".encode()
                 requests[text] = index
                 _say(clients[index], text, delimited)
-            replies = _serve(server, requests, ids, delimited, data)
+            replies = _serve(server, requests, ids, delimited, order)
             for index, client in enumerate(clients):
                 for text in replies.get(index, []):
                     got = receive(client, f"client {index}")
@@ -296,8 +303,8 @@ def _batches(turns: list[int], client_type: str) -> list[list[tuple[int, int]]]:
     return batches
 
 
-def _serve(server, requests, ids, delimited, data) -> dict[int, list[bytes]]:
-    """Answer every request; the replies each client must get, in the order sent."""
+def _serve(server, requests, ids, delimited, order) -> dict[int, list[bytes]]:
+    """Answer every request (a ROUTER in ``order``); the replies each client must get."""
     replies: dict[int, list[bytes]] = {}
     if server.type == "REP":
         for _ in requests:
@@ -317,9 +324,10 @@ def _serve(server, requests, ids, delimited, data) -> dict[int, list[bytes]]:
             f"client {index}'s request came with id {rid!r}, not {ids[index]!r}"
         )
         received.append((index, rest[-1]))
-    # Permute the requests in a fixed order, not in the order they arrived: the same draw then
+    # Permute the requests sorted, not in the order they arrived: the same draw then
     # means the same replies on a replay, however the implementation queued them.
-    for index, text in data.draw(st.permutations(sorted(received)), label="reply order"):
+    received.sort()
+    for index, text in (received[position] for position in order):
         reply = b"reply to " + text
         server.send(
             application_frames("ROUTER", [reply], delimited=delimited, route=ids[index]), TIMEOUT_MS

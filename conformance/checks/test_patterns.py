@@ -412,6 +412,14 @@ class OverflowRun:
 def test_requests_overflow_to_peer_brokers(network, case, local, cloud, overflow, data):
     client_side, worker_side = network.peering.connector, network.peering.binder
     counts = {A: local, B: cloud[0], C: cloud[1]}
+    # Drawn before the cluster runs: what a replay draws must not depend on how far it got.
+    payloads = [
+        (
+            data.draw(bodies, label=f"client {n}: body"),
+            data.draw(bodies, label=f"client {n}: answer"),
+        )
+        for n in range(local + overflow)
+    ]
     cluster = Cluster(tuple(counts), transport=case.transport, context=BROKERS)
     with cluster, network.sockets():
         network.reference_started("peering cluster", entry=cluster[A].endpoints.localfe)
@@ -426,10 +434,8 @@ def test_requests_overflow_to_peer_brokers(network, case, local, cloud, overflow
 
         users = [Client(n, network.socket(client_side, "REQ")) for n in range(local + overflow)]
         run = OverflowRun(crews, users)
-        for client in users:
+        for client, (body, answer) in zip(users, payloads):
             client.sock.connect(cluster[A].endpoints.localfe)
-            body = data.draw(bodies, label=f"{client.name}: body")
-            answer = data.draw(bodies, label=f"{client.name}: answer")
             client.send(run.requests.new(client, body, answer))
         run.serve_overflow(overflow)
         run.release_local()

@@ -103,17 +103,19 @@ def judge(
 
 
 def first_deviation(broken: BindingBroken) -> BaseException | None:
-    """What went wrong before the binding broke, if anything did.
+    """What the implementation did wrong before the binding broke, if anything.
 
     A binding that answers wrongly and then hangs (a driver that does not
     answer the ``close`` of the sockets the failed check left behind) raises
     :class:`BindingBroken` while the check's own exception is being handled:
-    Python keeps that one as the break's ``__context__``.  The wrong answer
-    is what reproduces, and what the maintainer must fix first.
+    Python keeps that one in the chain of ``__context__``.  The wrong answer
+    is what reproduces, and what the maintainer must fix first.  Only a
+    check's failure or an error the implementation answered counts: anything
+    else in the chain (a frame that is not base64, say) is how it broke.
     """
     seen = broken.__context__
     while seen is not None:
-        if not isinstance(seen, (BindingBroken, BindingUnavailable)):
+        if isinstance(seen, (AssertionError, ZmqError)):
             return seen
         seen = seen.__context__
     return None
