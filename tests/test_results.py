@@ -24,6 +24,7 @@ from conformance.plugin.failures import (
     expectation,
     failing_step,
     report_text,
+    reproduction_lines,
     shrunk_example,
 )
 from conformance.results import (
@@ -320,3 +321,17 @@ def test_the_first_deviation_is_the_verdict_and_a_break_after_it_is_said_beside_
     ), case.failure
     assert "broken" not in case.failure.message.split(" (then")[0], case.failure
     assert case.failure.reproduction, "the wrong answer's steps are kept"
+
+
+def test_identical_steps_in_a_row_are_shown_once_with_their_count():
+    def step(op, answer):
+        return {"side": "iut", "request": {"op": op, "socket": "s1"}, "answer": answer}
+
+    retried = step("send", {"ok": False, "error": "EHOSTUNREACH"})
+    steps = [step("socket", {"ok": True}), *[retried] * 400, step("close", {"ok": True})]
+    failure = Failure(message="m", reproduction=steps, failing_step=401)
+    lines = reproduction_lines(failure)
+    assert len(lines) == 4, lines
+    assert lines[2].startswith("  >   2 iut") and lines[2].endswith("-> EHOSTUNREACH  (x400)"), (
+        lines
+    )

@@ -59,20 +59,29 @@ def first_speakers(pair_types: tuple[str, str]) -> tuple[int, ...]:
     return (0, 1)  # DEALER-DEALER, ROUTER-ROUTER
 
 
-def send_when_routable(sock: Socket, frames: Sequence[bytes], timeout_ms: int = TIMEOUT_MS):
+def send_when_routable(sock: Socket, frames: Frames, timeout_ms: int = TIMEOUT_MS) -> None:
     """Send from a ROUTER (with ROUTER_MANDATORY) once its peer is routable.
 
     Right after ``connect`` the peer's routing id is not known until the
     handshake ends; libzmq answers EHOSTUNREACH for a few milliseconds.
-    Each try is a real send, so this waits on the condition itself.
+    Each try is a real send, so this waits on the condition itself.  The
+    wait is the test's, like any other: once the test has spent its
+    patience (it is failing), a peer that never becomes routable costs
+    little more, on every example Hypothesis shrinks through.
     """
-    deadline = time.monotonic() + timeout_ms / 1000
+    patience = getattr(sock, "patience", None)
+    if patience is not None:
+        timeout_ms = patience.timeout_ms(timeout_ms)
+    start = time.monotonic()
+    deadline = start + timeout_ms / 1000
     while True:
         try:
             sock.send(frames, timeout_ms)
             return
         except ZmqError as exc:
             if exc.code != ErrorCode.EHOSTUNREACH or time.monotonic() > deadline:
+                if patience is not None and exc.code == ErrorCode.EHOSTUNREACH:
+                    patience.charge(time.monotonic() - start)
                 raise
 
 

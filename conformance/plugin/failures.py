@@ -22,7 +22,7 @@ import pytest
 from hypothesis.errors import FlakyFailure, FlakyStrategyDefinition
 
 from conformance.results import CaseResult, Failure
-from conformance.results.steps import describe_answer, describe_step, excerpt, unreplayable
+from conformance.results.steps import describe_answer, shown_steps, unreplayable
 
 SHOWN_STEPS = 12
 """How many steps of a reproduction the terminal shows; the results file keeps all."""
@@ -259,12 +259,12 @@ def reproduction_lines(failure: Failure, indent: str = "  ") -> list[str]:
     lines = [
         f"{indent}reproduction: {len(steps)} driver-protocol steps (side request -> answer){where}"
     ]
-    for number in excerpt(len(steps), focus, SHOWN_STEPS):
-        if number is None:
+    for shown in shown_steps(steps, focus, SHOWN_STEPS):
+        if shown is None:
             lines.append(f"{indent}     ...")
             continue
-        mark = ">" if number == focus else " "
-        lines.append(f"{indent}{mark}{number:>4} {describe_step(steps[number - 1])}")
+        mark = ">" if shown.failing else " "
+        lines.append(f"{indent}{mark}{shown.first:>4} {shown.text}")
     after = len(steps) - (focus or len(steps))
     if after:
         closing = all(s.get("request", {}).get("op") == "close" for s in steps[focus:])

@@ -23,7 +23,7 @@ from typing import Any
 
 from conformance.binding import SOCKET_TYPES, TRANSPORTS
 from conformance.catalogue import CASES, FAMILIES, Peering, peerings
-from conformance.results.steps import describe_step, excerpt, unreplayable
+from conformance.results.steps import ShownSteps, describe_step, excerpt, shown_steps, unreplayable
 
 __all__ = [
     "CASES",
@@ -39,12 +39,14 @@ __all__ = [
     "Peering",
     "ResultsError",
     "RunResults",
+    "ShownSteps",
     "Verdict",
     "case_from_json",
     "describe_step",
     "excerpt",
     "fingerprint",
     "peerings",
+    "shown_steps",
     "unreplayable",
 ]
 

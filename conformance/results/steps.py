@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from conformance.binding import BYTES_OPTIONS, Frames
@@ -160,3 +161,47 @@ def excerpt(count: int, focus: int, limit: int = 12) -> list[int | None]:
     head = 4
     tail = limit - head
     return [*range(1, head + 1), None, *range(last - tail + 1, last + 1)]
+
+
+@dataclass(frozen=True)
+class ShownSteps:
+    """A run of identical consecutive steps, shown once: steps ``first`` to ``last``."""
+
+    first: int
+    last: int
+    text: str
+    failing: bool
+
+    @property
+    def count(self) -> int:
+        return self.last - self.first + 1
+
+
+def shown_steps(
+    steps: Sequence[dict[str, Any]], focus: int, limit: int = 12
+) -> list[ShownSteps | None]:
+    """The steps a report shows: identical steps in a row once, with their count.
+
+    A send retried until the peer is routable, or a receive polled until its
+    deadline, can be hundreds of steps that say the same thing; a maintainer
+    reads it as one line with "(x400)".  ``None`` marks a gap (:func:`excerpt`).
+    Step numbers stay those of the file, which replay uses.
+    """
+    runs: list[tuple[int, int]] = []
+    for number, step in enumerate(steps, start=1):
+        if runs and steps[runs[-1][0] - 1] == step:
+            runs[-1] = (runs[-1][0], number)
+        else:
+            runs.append((number, number))
+    focus_run = next((i for i, (a, b) in enumerate(runs, start=1) if a <= focus <= b), 0)
+    shown: list[ShownSteps | None] = []
+    for index in excerpt(len(runs), focus_run, limit):
+        if index is None:
+            shown.append(None)
+            continue
+        first, last = runs[index - 1]
+        text = describe_step(steps[first - 1])
+        if last > first:
+            text += f"  (x{last - first + 1})"
+        shown.append(ShownSteps(first, last, text, index == focus_run))
+    return shown

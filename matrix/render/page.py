@@ -14,7 +14,7 @@ import html
 from itertools import groupby
 from string import Template
 
-from conformance.results import SOCKET_TYPES, TRANSPORTS, describe_step, excerpt
+from conformance.results import SOCKET_TYPES, TRANSPORTS, shown_steps
 from matrix.render.explain import coverage, grid_note, reason, replay_command
 from matrix.render.table import MARKS, MEANINGS, NO_CASE, NOT_RUN, RANK, Cell, Entry, Row, Table
 
@@ -268,12 +268,12 @@ def _reproduction(entry: Entry) -> str:
     steps = failure.reproduction
     focus = failure.failing_step
     items = []
-    for number in excerpt(len(steps), focus, SHOWN_STEPS):
-        if number is None:
+    for shown in shown_steps(steps, focus, SHOWN_STEPS):
+        if shown is None:
             items.append('<li class="gap">\u2026</li>')
             continue
-        failing = ' class="failing"' if number == focus else ""
-        items.append(f'<li value="{number}"{failing}>{esc(describe_step(steps[number - 1]))}</li>')
+        failing = ' class="failing"' if shown.failing else ""
+        items.append(f'<li value="{shown.first}"{failing}>{esc(shown.text)}</li>')
     shown = f"{len(steps)} driver-protocol steps (side request -> answer)"
     if focus:
         shown += f"; the failure shows at step {focus}"
