@@ -10,7 +10,7 @@ same order.
 
 from __future__ import annotations
 
-from conformance.catalogue import messages, model, patterns, sockets
+from conformance.catalogue import connections, messages, model, patterns, sockets
 from conformance.catalogue.vocabulary import (
     CONNECTION_ORIENTED,
     INVALID_PAIRINGS,
@@ -51,6 +51,7 @@ __all__ = [
 FAMILIES: tuple[Family, ...] = (
     *messages.FAMILIES,
     *sockets.FAMILIES,
+    *connections.FAMILIES,
     *model.FAMILIES,
     *patterns.FAMILIES,
 )

@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from conformance.binding import Binding
 from conformance.bindings.pyzmq import PyzmqBinding
-from tests.faults import messages, model, patterns, sockets, variants
+from tests.faults import connections, messages, model, patterns, sockets, variants
 from tests.faults.harness import Fault, FaultyBinding, FaultySocket
 from tests.faults.variants import Variant
 
@@ -29,7 +29,13 @@ __all__ = ["FAULTS", "VARIANTS", "Fault", "FaultyBinding", "FaultySocket", "Vari
 
 FAULTS: dict[str, Fault] = {
     fault.name: fault
-    for fault in (*messages.FAULTS, *sockets.FAULTS, *patterns.FAULTS, *model.FAULTS)
+    for fault in (
+        *messages.FAULTS,
+        *sockets.FAULTS,
+        *connections.FAULTS,
+        *patterns.FAULTS,
+        *model.FAULTS,
+    )
 }
 
 VARIANTS: dict[str, Variant] = {variant.name: variant for variant in variants.VARIANTS}
