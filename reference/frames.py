@@ -76,16 +76,20 @@ def drain(socket: zmq.Socket, limit: int) -> Iterator[Frames]:
 
     Call it when a poll said ``socket`` is readable.  Knowing that a socket
     is drained costs a system call either way; a failed ``recv`` costs about
-    twice a ``getsockopt(EVENTS)``, so after the first message EVENTS is
-    asked (a lone message, the common case at low load, ends there), and a
-    longer batch then runs until ``recv`` says ``zmq.Again``.
+    three times a ``getsockopt(EVENTS)``, so after the first message EVENTS
+    is asked (a lone message, the common case at low load, ends there), and
+    a longer batch then runs until ``recv`` says ``zmq.Again``.  With a
+    limit of one nothing is asked, since no more may be taken anyway: a
+    REQ socket, or a broker with one free credit, reads one message at a
+    time, and would otherwise pay for a ``getsockopt`` per message for
+    nothing.
     """
     for count in range(limit):
         try:
             yield recv_frames(socket)
         except zmq.Again:
             return
-        if not count and not _get(socket, _EVENTS) & _POLLIN:
+        if not count and limit > 1 and not _get(socket, _EVENTS) & _POLLIN:
             return
 
 
