@@ -5,9 +5,10 @@ a driver that asks for ``zmq.ROUTING_ID`` there died on its first routing-id
 request, after a ``hello`` that offered it.  ``tests/drivers/old_zmq.py``
 runs the driver file over the real ``zmq`` with ``ROUTING_ID`` and
 ``REQ_CORRELATE`` hidden and ipc missing, and optionally with a socket
-method that raises: the driver must offer only what it has, still set
-routing ids (through ``IDENTITY``), and answer every request, an unexpected
-exception included, without dying.
+method that raises or one that prints on stdout (as libzmq 4.1 does): the
+driver must offer only what it has, still set routing ids (through
+``IDENTITY``), and answer every request, an unexpected exception included,
+without dying and with nothing but responses on its stdout.
 
 These tests speak the protocol themselves (no suite run), so they check the
 driver file as a binding maintainer runs it.
@@ -195,6 +196,19 @@ def test_an_exception_inside_a_request_is_an_eother_response(faulty_driver):
     # The next requests are answered, and the sockets still work.
     faulty_driver.ok("close", socket=dealer)
     exchange_with_routing_id(faulty_driver, "tcp")
+
+
+def test_what_the_library_prints_on_stdout_does_not_reach_the_responses(tmp_path):
+    """libzmq 4.1 puts "NULL I: ..." on stdout: that must go to stderr, not among the responses."""
+    chatty = start(tmp_path, "--chatty-connect")
+    try:
+        chatty.ok("hello", protocol=1)
+        dealer = chatty.ok("socket", type="DEALER")["socket"]
+        chatty.ok("connect", socket=dealer, endpoint="tcp://127.0.0.1:5")
+        chatty.ok("close", socket=dealer)
+    finally:
+        chatty.stop()
+    assert old_zmq.CHATTER.decode() in chatty.stderr_path.read_text()
 
 
 def test_a_line_that_is_not_utf8_is_refused_and_the_driver_goes_on(driver):

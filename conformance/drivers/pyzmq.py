@@ -24,6 +24,7 @@ import base64
 import contextlib
 import errno
 import json
+import os
 import sys
 
 import zmq
@@ -246,9 +247,25 @@ def parse(line):
     return request
 
 
+def protocol_output():
+    """The responses' own file; stdout (fd 1) then goes to stderr.
+
+    libzmq itself may print on stdout (4.1 puts "NULL I: client sent invalid
+    NULL handshake" there): a line like that among the responses would break
+    the protocol, so only the responses keep the original stdout.
+    """
+    try:
+        sys.stdout.flush()
+        fd = os.dup(1)
+        os.dup2(2, 1)
+    except (AttributeError, OSError, ValueError):
+        return sys.stdout  # no file descriptors to move: stdout stays shared
+    return os.fdopen(fd, "w")
+
+
 def main():
+    out = protocol_output()
     driver = Driver()
-    out = sys.stdout
     for line in sys.stdin.buffer:
         try:
             request = parse(line)
