@@ -217,26 +217,24 @@ class WirePeer:
         return list(self._read("a message", timeout_ms, parse))
 
     def read_command(self, timeout_ms: int | None = None) -> Command:
-        frame = self.read_frame(timeout_ms)
-        if not frame.command:
-            raise WireError(f"a command was due, and a message frame came: {frame.describe()}")
-        try:
-            return codec.decode_command(frame.body)
-        except codec.DecodeError as exc:
-            raise WireError(f"a command was due: {exc}") from None
+        return _command(self.read_frame(timeout_ms))
 
     def handshake(
         self,
         socket_type: str,
         identity: bytes | None = None,
         greeting: Greeting | None = None,
+        ready: Command | None = None,
         timeout_ms: int | None = None,
     ) -> Handshake:
-        """A full NULL handshake: our greeting and READY out, the implementation's read."""
+        """A full NULL handshake: our greeting and READY out, the implementation's read.
+
+        ``ready`` replaces the READY built from ``socket_type`` and ``identity``.
+        """
         self.send_greeting(greeting)
         theirs = self.read_greeting(timeout_ms)
-        self.send_command(codec.ready(socket_type.encode(), identity))
-        return Handshake(theirs, self.read_command(timeout_ms))
+        self.send_command(ready or codec.ready(socket_type.encode(), identity))
+        return Handshake(theirs, self.read_frame(timeout_ms))
 
     def wait_closed(self, timeout_ms: int | None = None) -> list[Frame]:
         """Read until the implementation closes the connection; what it sent before that.
@@ -292,10 +290,35 @@ class _Message(list):
 
 @dataclass(frozen=True)
 class Handshake:
-    """What the implementation sent in a handshake: its greeting and first command."""
+    """What the implementation sent in a handshake: its greeting and the frame after it."""
 
     greeting: Greeting
-    command: Command
+    frame: Frame
+
+    @property
+    def command(self) -> Command:
+        """The frame as a command (a :class:`WireError` if it is none)."""
+        return _command(self.frame)
+
+    @property
+    def properties(self) -> codec.Properties:
+        """The metadata of its READY (a :class:`WireError` if it is no well-formed READY)."""
+        command = self.command
+        if command.name != codec.READY:
+            raise WireError(f"the implementation sent {command.describe()} instead of READY")
+        try:
+            return command.properties
+        except codec.DecodeError as exc:
+            raise WireError(f"the implementation's READY is malformed: {exc}") from None
+
+
+def _command(frame: Frame) -> Command:
+    if not frame.command:
+        raise WireError(f"a command was due, and a message frame came: {frame.describe()}")
+    try:
+        return codec.decode_command(frame.body)
+    except codec.DecodeError as exc:
+        raise WireError(f"a command was due: {exc}") from None
 
 
 class WireListener:
