@@ -2,15 +2,15 @@
 
 Each part of the catalogue lives in a module of its own (``messages``,
 ``sockets``, ``model``: the families checked against the RFC 28 model,
-``patterns``), written in the vocabulary of :mod:`.vocabulary`; this module
-puts them in order.  The order is fixed by the tuple below and by each
-family's own tables, so every xdist worker collects the same cases in the
-same order.
+``patterns``; ``wire``: against a raw ZMTP peer), written in the vocabulary
+of :mod:`.vocabulary`; this module puts them in order.  The order is fixed
+by the tuple below and by each family's own tables, so every xdist worker
+collects the same cases in the same order.
 """
 
 from __future__ import annotations
 
-from conformance.catalogue import connections, messages, model, patterns, sockets
+from conformance.catalogue import connections, messages, model, patterns, sockets, wire
 from conformance.catalogue.vocabulary import (
     CONNECTION_ORIENTED,
     INVALID_PAIRINGS,
@@ -54,6 +54,7 @@ FAMILIES: tuple[Family, ...] = (
     *connections.FAMILIES,
     *model.FAMILIES,
     *patterns.FAMILIES,
+    *wire.FAMILIES,
 )
 
 CASES = tuple(

@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 from conformance.binding import Binding
 from conformance.bindings.pyzmq import PyzmqBinding
-from tests.faults import connections, messages, model, patterns, sockets, variants
+from tests.faults import connections, messages, model, patterns, sockets, variants, wire
 from tests.faults.harness import Fault, FaultyBinding, FaultySocket
 from tests.faults.variants import Variant
 
@@ -35,10 +35,13 @@ FAULTS: dict[str, Fault] = {
         *connections.FAULTS,
         *patterns.FAULTS,
         *model.FAULTS,
+        *wire.FAULTS,
     )
 }
 
-VARIANTS: dict[str, Variant] = {variant.name: variant for variant in variants.VARIANTS}
+VARIANTS: dict[str, Variant] = {
+    variant.name: variant for variant in (*variants.VARIANTS, *wire.VARIANTS)
+}
 """Bindings that differ from libzmq where the catalogue allows it (see :mod:`.variants`)."""
 
 

@@ -1,0 +1,371 @@
+"""ZMTP on the wire: the implementation's socket against our raw peer, octet by octet.
+
+The raw peer (``conformance.wire``) reads what the implementation writes and
+writes what RFC 23 and 37 say a peer may (or must not) write.  In a ``self``
+run every check plays the implementation in both roles, dialling the raw
+peer and dialled by it: a property test draws the role per example, a
+plain test runs both.
+
+Nothing here waits out a timeout when the implementation is correct: what it
+sends is read as it arrives, and a refusal is observed positively, by the
+end of the connection, before a well-formed peer is served.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conformance.catalogue.vocabulary import IUT, IUT_BINDS, IUT_CONNECTS, Pairing
+from conformance.harness.strategies import frames as any_frames
+from conformance.harness.strategies import rarely, short_messages
+from conformance.wire import codec
+from conformance.wire.codec import Command, Greeting
+from conformance.wire.pair import WirePair, role_name, roles, wire_pair
+from conformance.wire.peer import WireClosed, WireListener, WirePeer, WireTimeout
+
+ZMTP_SOCKET_TYPES = (
+    *(b"REQ", b"REP", b"DEALER", b"ROUTER", b"PUB", b"XPUB", b"SUB", b"XSUB"),
+    *(b"PUSH", b"PULL", b"PAIR", b"CLIENT", b"SERVER", b"RADIO", b"DISH"),
+    *(b"SCATTER", b"GATHER", b"PEER", b"CHANNEL"),
+)
+"""Every socket type RFC 37 names."""
+
+ZMTP_COMMANDS = (b"READY", b"ERROR", b"SUBSCRIBE", b"CANCEL", b"PING", b"PONG", b"JOIN", b"LEAVE")
+"""Every command name RFC 37 defines; the others are unknown to a NULL handshake."""
+
+
+def draw_role(data, network):
+    """One role per example: both are drawn in a ``self`` run."""
+    names = {role_name(r): r for r in roles(network)}
+    return names[data.draw(st.sampled_from(sorted(names)), label="role")]
+
+
+# -- what the implementation sends --------------------------------------------------------
+
+
+@pytest.mark.zmq_family("wire-greeting")
+def test_greeting_is_null_zmtp3(network, case):
+    for role in roles(network):
+        with network.sockets(), wire_pair(network, case, role) as pair:
+            greeting = pair.handshake().greeting
+            where = f"{role_name(role)}: the {pair.iut.type}'s greeting"
+            for field, expected in (
+                ("signature's first octet", 0xFF),
+                ("signature's last octet", 0x7F),
+                ("major version", 3),
+                ("mechanism", codec.NULL),
+                ("as-server", 0),
+                ("filler", bytes(codec.FILLER_SIZE)),
+            ):
+                observed = {
+                    "signature's first octet": greeting.signature_start,
+                    "signature's last octet": greeting.signature_end,
+                    "major version": greeting.major,
+                    "mechanism": greeting.mechanism,
+                    "as-server": greeting.as_server,
+                    "filler": greeting.filler,
+                }[field]
+                assert observed == expected, f"{where}: {field} is {observed!r}, not {expected!r}"
+
+
+@pytest.mark.zmq_family("wire-ready")
+def test_ready_announces_the_socket_type(network, case):
+    for role in roles(network):
+        with network.sockets(), wire_pair(network, case, role) as pair:
+            handshake = pair.handshake()
+            where = f"{role_name(role)}: the {pair.iut.type}'s first command"
+            frame = handshake.frame
+            assert frame.command, f"{where} is a message frame: {frame.describe()}"
+            assert not frame.more, f"{where} has MORE set (flags {frame.flags:#04x})"
+            assert not frame.flags & codec.RESERVED, f"{where} has reserved bits set"
+            properties = handshake.properties
+            types = codec.lookup(properties, codec.SOCKET_TYPE)
+            assert types == [pair.iut.type.encode()], (
+                f"{where} announces Socket-Type {types!r}, not [{pair.iut.type.encode()!r}]"
+            )
+            identities = codec.lookup(properties, codec.IDENTITY)
+            assert all(i == b"" for i in identities), (
+                f"{where} announces Identity {identities!r} with no ROUTING_ID set"
+            )
+
+
+routing_ids = st.builds(
+    lambda first, rest: bytes([first]) + rest,
+    st.integers(1, 255),
+    st.binary(max_size=254),
+)
+"""1 to 255 octets, not led by 0x00 (reserved, RFC 37 "The Identity Property")."""
+
+
+@pytest.mark.zmq_family("wire-identity")
+@given(data=st.data(), routing_id=st.none() | routing_ids, body=short_messages)
+def test_identity_property_carries_the_routing_id(network, case, data, routing_id, body):
+    role = draw_role(data, network)
+    with network.sockets():
+        if role == IUT_CONNECTS:  # the implementation's REQ or DEALER, a raw ROUTER
+            options = {"ROUTING_ID": routing_id} if routing_id is not None else {}
+            with wire_pair(network, case, role, options) as pair:
+                identities = codec.lookup(pair.handshake().properties, codec.IDENTITY)
+                expected = [routing_id] if routing_id is not None else []
+                if routing_id is None and identities == [b""]:
+                    expected = [b""]
+                assert identities == expected, (
+                    f"the {pair.iut.type} with ROUTING_ID {routing_id!r} announces "
+                    f"Identity {identities!r}"
+                )
+                pair.iut_sends(body)
+                pair.raw_receives(body)
+            return
+        with wire_pair(network, case, role) as pair:  # the implementation's ROUTER
+            pair.handshake(identity=routing_id)
+            pair.raw_sends(body)
+            pair.iut_receives(body)
+            if routing_id is not None:
+                assert pair.route == routing_id, (
+                    f"the ROUTER received the message under {pair.route!r}, not under the "
+                    f"Identity {routing_id!r} the peer announced"
+                )
+            pair.iut_sends(body)
+            pair.raw_receives(body)
+
+
+boundary_frames = st.binary(min_size=254, max_size=257)
+"""Around the largest short frame (255 octets) and the smallest long one (256)."""
+
+wire_messages = st.lists(st.one_of(any_frames, boundary_frames), min_size=1, max_size=6)
+
+
+@pytest.mark.zmq_family("wire-framing")
+@given(data=st.data(), body=wire_messages)
+def test_messages_are_framed(network, case, data, body):
+    role = draw_role(data, network)
+    with network.sockets(), wire_pair(network, case, role) as pair:
+        pair.handshake()
+        if not pair.iut_speaks_first:
+            pair.raw_sends([b"request"])
+            pair.iut_receives([b"request"])
+        pair.iut_sends(body)
+        frames = pair.raw_receives(body)
+        last = len(frames) - 1
+        for index, frame in enumerate(frames):
+            where = f"frame {index} of {len(frames)} ({frame.describe()}, flags {frame.flags:#04x})"
+            assert not frame.command, f"{where}: COMMAND set on a message frame"
+            assert not frame.flags & codec.RESERVED, f"{where}: reserved bits set"
+            assert frame.more == (index < last), f"{where}: MORE {'set' if frame.more else 'clear'}"
+            if len(frame.body) > codec.MAX_SHORT:
+                assert frame.long, f"{where}: a body of {len(frame.body)} octets in a short frame"
+
+
+# -- what the implementation must accept -----------------------------------------------------
+
+NAME_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.+"
+KNOWN_NAMES = {b"socket-type", b"identity"}
+
+
+def any_case(name: bytes) -> st.SearchStrategy[bytes]:
+    """``name`` with each letter in either case."""
+    return st.tuples(*(st.sampled_from(sorted({c.lower(), c.upper()})) for c in name.decode())).map(
+        lambda chars: "".join(chars).encode()
+    )
+
+
+unknown_properties = st.lists(
+    st.tuples(
+        st.text(NAME_CHARS, min_size=1, max_size=16)
+        .map(str.encode)
+        .filter(lambda n: n.lower() not in KNOWN_NAMES),
+        st.binary(max_size=40),
+    ),
+    max_size=3,
+)
+peer_frames = rarely(st.sampled_from([b"", b"\x00"]), any_frames, one_in=3)
+"""Mostly empty and 0x00 frames, as a peer writes them."""
+peer_messages = st.lists(peer_frames, min_size=1, max_size=6)
+
+
+@pytest.mark.zmq_family("wire-accept")
+@given(
+    data=st.data(),
+    major=st.integers(3, 255),
+    minor=st.integers(0, 255),
+    body=peer_messages,
+    answer=peer_messages,
+)
+def test_a_newer_peer_with_any_metadata_is_served(network, case, data, major, minor, body, answer):
+    role = draw_role(data, network)
+    with network.sockets(), wire_pair(network, case, role) as pair:
+        name = data.draw(any_case(codec.SOCKET_TYPE), label="Socket-Type written as")
+        extra = data.draw(unknown_properties, label="unknown properties")
+        properties = [(name, pair.raw_type.encode()), *extra]
+        ready = Command(codec.READY, codec.encode_metadata(properties))
+        pair.raw.handshake(pair.raw_type, greeting=Greeting(major=major, minor=minor), ready=ready)
+        pair.round_trip(body, answer)
+
+
+@pytest.mark.zmq_family("wire-property-case")
+def test_identity_in_any_case_is_the_routing_id(network, case):
+    for role in roles(network):
+        for name in (b"identity", b"IDENTITY", b"iDENTITY"):
+            routing_id = b"peer-" + name
+            with network.sockets(), wire_pair(network, case, role) as pair:
+                ready = Command(
+                    codec.READY,
+                    codec.encode_metadata([(codec.SOCKET_TYPE, b"ROUTER"), (name, routing_id)]),
+                )
+                pair.raw.handshake("ROUTER", ready=ready)
+                pair.raw_sends([b"hello"])
+                pair.iut_receives([b"hello"])
+                assert pair.route == routing_id, (
+                    f"{role_name(role)}: a peer announcing {name.decode()}={routing_id!r} is "
+                    f"routed as {pair.route!r}"
+                )
+
+
+# -- what the implementation must refuse ----------------------------------------------------
+
+
+def refused_then_served(network, case, role, stream: Stream, body, answer) -> None:
+    """A raw peer writes ``stream`` and must be cut off; then a well-formed peer is served.
+
+    The refused peer writes its greeting, reads the implementation's, then
+    writes the rest (its READY, or what stands for it, and a message); the
+    implementation must close the connection, which the raw peer sees (at
+    any point: it may not even finish its greeting), and nothing the peer
+    wrote may reach the application: the well-formed peer's message is the
+    first delivered, and the only one.
+    """
+    pairing: Pairing = case.pairing
+    with network.sockets(), contextlib.ExitStack() as stack:
+        trace, patience = network.trace, network.patience
+        if role == IUT_BINDS:
+            iut = network.socket(IUT, pairing.binds)
+            endpoint = iut.bind(network.endpoints.new(case.transport))
+            refused = stack.enter_context(WirePeer.connect(endpoint, trace, patience))
+            raw_type = pairing.connects
+        else:
+            bad = stack.enter_context(
+                WireListener(network.endpoints.new(case.transport), trace, patience)
+            )
+            iut = network.socket(IUT, pairing.connects)
+            iut.connect(bad.endpoint)
+            refused = stack.enter_context(bad.accept())
+            raw_type = pairing.binds
+        with contextlib.suppress(WireClosed):
+            refused.send_greeting(stream.greeting)
+            refused.read_greeting()
+            refused.send(stream.rest, stream.what)
+        try:
+            refused.wait_closed()
+        except WireTimeout as exc:
+            raise AssertionError(f"a peer that sent {stream.what} was not cut off: {exc}") from None
+
+        if role == IUT_BINDS:
+            good = stack.enter_context(WirePeer.connect(endpoint, trace, patience))
+        else:
+            listener = stack.enter_context(
+                WireListener(network.endpoints.new(case.transport), trace, patience)
+            )
+            iut.connect(listener.endpoint)
+            good = stack.enter_context(listener.accept())
+            endpoint = listener.endpoint
+        pair = WirePair(iut, good, raw_type, role, endpoint, network)
+        pair.handshake()
+        pair.round_trip(body, answer)
+        pair.nothing_more()
+
+
+@dataclass(frozen=True)
+class Stream:
+    """What a refused peer writes: a greeting, then the rest (``what`` says what is wrong)."""
+
+    greeting: Greeting
+    rest: bytes
+    what: str
+
+
+def stream_of(
+    raw_type: str, what: str, greeting: Greeting | None = None, command: Command | None = None
+) -> Stream:
+    """A peer's greeting, and its READY (or ``command``) and a message."""
+    command = command or codec.ready(raw_type.encode())
+    probe = [b"", b"from a refused peer"] if raw_type in ("REQ", "REP") else [b"refused"]
+    rest = command.frame().encode() + codec.encode_message(probe)
+    return Stream(greeting or Greeting(), rest, what)
+
+
+def raw_type_of(case, role) -> str:
+    return case.pairing.connects if role == IUT_BINDS else case.pairing.binds
+
+
+def iut_type_of(case, role) -> str:
+    return case.pairing.binds if role == IUT_BINDS else case.pairing.connects
+
+
+mechanisms = st.one_of(
+    st.sampled_from([b"PLAIN", b"CURVE", b"GSSAPI", b"null", b"NULL\x00X", b" NULL"]),
+    st.binary(min_size=1, max_size=codec.MECHANISM_SIZE),
+).filter(lambda m: m.ljust(codec.MECHANISM_SIZE, b"\x00") != codec.NULL)
+
+
+@pytest.mark.zmq_family("wire-refuse-mechanism")
+@given(data=st.data(), mechanism=mechanisms, body=short_messages, answer=short_messages)
+def test_another_mechanism_is_refused(network, case, data, mechanism, body, answer):
+    role = draw_role(data, network)
+    raw_type = raw_type_of(case, role)
+    stream = stream_of(raw_type, f"mechanism {mechanism!r}", greeting=Greeting(mechanism=mechanism))
+    refused_then_served(network, case, role, stream, body, answer)
+
+
+VALID_PEERS = {
+    "REQ": {b"REP", b"ROUTER"},
+    "REP": {b"REQ", b"DEALER"},
+    "DEALER": {b"REP", b"DEALER", b"ROUTER"},
+    "ROUTER": {b"REQ", b"DEALER", b"ROUTER"},
+}
+
+
+def invalid_socket_types(iut_type: str) -> st.SearchStrategy[bytes]:
+    """Socket types a peer of ``iut_type`` may not announce: other ZMTP types, or none."""
+    valid = VALID_PEERS[iut_type]
+    return st.one_of(
+        st.sampled_from([t for t in ZMTP_SOCKET_TYPES if t not in valid]),
+        st.binary(max_size=12),
+    ).filter(lambda t: t.upper() not in valid)
+
+
+@pytest.mark.zmq_family("wire-refuse-socket-type")
+@given(data=st.data(), body=short_messages, answer=short_messages)
+def test_an_invalid_socket_type_is_refused(network, case, data, body, answer):
+    role = draw_role(data, network)
+    socket_type = data.draw(invalid_socket_types(iut_type_of(case, role)), label="Socket-Type")
+    command = codec.ready(socket_type)
+    stream = stream_of(raw_type_of(case, role), command.describe(), command=command)
+    refused_then_served(network, case, role, stream, body, answer)
+
+
+command_names = st.text(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12
+)
+first_commands = st.one_of(
+    st.builds(
+        lambda reason: Command(codec.ERROR, bytes([len(reason)]) + reason), st.binary(max_size=20)
+    ),
+    st.builds(
+        Command,
+        name=command_names.map(str.encode).filter(lambda n: n.upper() not in ZMTP_COMMANDS),
+        data=st.binary(max_size=20),
+    ),
+)
+
+
+@pytest.mark.zmq_family("wire-refuse-command")
+@given(data=st.data(), command=first_commands, body=short_messages, answer=short_messages)
+def test_a_first_command_other_than_ready_is_refused(network, case, data, command, body, answer):
+    role = draw_role(data, network)
+    stream = stream_of(raw_type_of(case, role), command.describe(), command=command)
+    refused_then_served(network, case, role, stream, body, answer)

@@ -1,0 +1,385 @@
+"""Faults of ZMTP on the wire (the wire families): libzmq behind a relay that rewrites one thing.
+
+Our built-in binding is libzmq, whose ZMTP is right; a wire bug is made by
+putting a tiny relay between the libzmq socket and the world.  A faulty
+socket binds (or connects) libzmq to a private endpoint and relays every
+connection to the endpoint the test asked for, through a thread that
+forwards octets as they come and rewrites one thing on the way: a property
+of the READY, a greeting octet, a frame's size field, or a bad peer's bytes
+made good before libzmq can refuse them.  Relays stop when their socket
+closes: every blocking call in them has a short timeout and checks a stop
+flag, and closing joins their threads with a bound.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import tempfile
+import threading
+
+from conformance.results import Verdict
+from conformance.wire import codec
+from conformance.wire.codec import Command, Frame
+from tests.faults.harness import Fault, FaultySocket
+from tests.faults.variants import Variant
+
+TICK_S = 0.05
+"""How often a relay thread looks at its stop flag."""
+
+PEERS = {"REQ": b"REP", "REP": b"REQ", "DEALER": b"DEALER", "ROUTER": b"DEALER"}
+"""A valid peer type for each socket type: what a lenient relay makes a bad peer announce."""
+
+
+class Rewriter:
+    """One direction of a connection: forwards octets as they come, rewriting some.
+
+    The greeting's octets pass one by one through :meth:`greeting_octet` (libzmq
+    sends its greeting in three parts and waits between them, so nothing may
+    be held back); after it, each whole frame passes through :meth:`frame`.
+    """
+
+    def __init__(self, socket_type: str, bound: bool) -> None:
+        self.socket_type = socket_type
+        self.bound = bound
+        self.offset = 0
+        self.buffer = bytearray()
+        self.handshaken = False
+        """Whether the first command (the handshake's) has passed."""
+
+    def feed(self, data: bytes) -> bytes:
+        out = bytearray()
+        while data and self.offset < codec.GREETING_SIZE:
+            out.append(self.greeting_octet(self.offset, data[0]))
+            self.offset += 1
+            data = data[1:]
+        self.buffer += data
+        while (split := codec.split_frame(self.buffer)) is not None:
+            frame, end = split
+            del self.buffer[:end]
+            out += self.frame(frame)
+            if frame.command:
+                self.handshaken = True
+        return bytes(out)
+
+    def greeting_octet(self, offset: int, value: int) -> int:
+        return value
+
+    def frame(self, frame: Frame) -> bytes:
+        return frame.encode()
+
+
+def rewrite_ready(frame: Frame, change) -> bytes:
+    """``frame``, with its READY's properties passed through ``change`` if it is one."""
+    if frame.command:
+        with contextlib.suppress(codec.DecodeError):
+            command = codec.decode_command(frame.body)
+            if command.name == codec.READY:
+                properties = change(command.properties)
+                return Command(codec.READY, codec.encode_metadata(properties)).frame().encode()
+    return frame.encode()
+
+
+class Relay:
+    """Listens at one endpoint and joins each connection to another, both ways."""
+
+    def __init__(self, listen: str, target, outgoing, incoming, towards_world: bool) -> None:
+        """``target()`` is where to dial; ``towards_world``: whether accepted connections come
+        from libzmq (the socket connected) rather than from the world (it bound)."""
+        self.target = target
+        self.outgoing, self.incoming = outgoing, incoming
+        self.towards_world = towards_world
+        self.stopping = threading.Event()
+        self.sockets: list[socket.socket] = []
+        self.threads: list[threading.Thread] = []
+        family, address = _address(listen)
+        self.listener = socket.socket(family, socket.SOCK_STREAM)
+        self.listener.bind(address)
+        self.listener.listen(16)
+        self.listener.settimeout(TICK_S)
+        self.endpoint = _endpoint(family, self.listener.getsockname())
+        self._start(self._accept)
+
+    def _start(self, run, *args) -> None:
+        thread = threading.Thread(target=run, args=args, daemon=True, name="fault-relay")
+        self.threads.append(thread)
+        thread.start()
+
+    def _accept(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                accepted, _ = self.listener.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            try:
+                family, address = _address(self.target())
+                dialled = socket.create_connection(address, 2) if family == socket.AF_INET else None
+                if dialled is None:
+                    dialled = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                    dialled.connect(address)
+            except OSError:
+                accepted.close()
+                continue
+            inner, world = (accepted, dialled) if self.towards_world else (dialled, accepted)
+            for sock in (inner, world):
+                sock.settimeout(TICK_S)
+            self.sockets += [inner, world]
+            self._start(self._pump, inner, world, self.outgoing())
+            self._start(self._pump, world, inner, self.incoming())
+
+    def _pump(self, source: socket.socket, sink: socket.socket, rewriter: Rewriter) -> None:
+        try:
+            while not self.stopping.is_set():
+                try:
+                    data = source.recv(1 << 16)
+                except socket.timeout:
+                    continue
+                if not data:
+                    break
+                self._send_all(sink, rewriter.feed(data))
+        except OSError:
+            pass
+        for sock in (source, sink):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def _send_all(self, sink: socket.socket, data: bytes) -> None:
+        view = memoryview(data)
+        while view and not self.stopping.is_set():
+            try:
+                view = view[sink.send(view) :]
+            except socket.timeout:
+                continue
+
+    def close(self) -> None:
+        self.stopping.set()
+        with contextlib.suppress(OSError):
+            self.listener.close()
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.close()
+        for thread in self.threads:
+            thread.join(timeout=1)
+
+
+def _address(endpoint: str):
+    transport, _, rest = endpoint.partition("://")
+    if transport == "ipc":
+        return socket.AF_UNIX, rest
+    host, _, port = rest.rpartition(":")
+    return socket.AF_INET, (host, 0 if port == "*" else int(port))
+
+
+def _endpoint(family, address) -> str:
+    return f"ipc://{address}" if family == socket.AF_UNIX else f"tcp://{address[0]}:{address[1]}"
+
+
+def _private(endpoint: str) -> str:
+    if endpoint.startswith("ipc://"):
+        return f"ipc://{tempfile.mkdtemp(prefix='zc-relay-')}/s"
+    return "tcp://127.0.0.1:*"
+
+
+class RelayedSocket(FaultySocket):
+    """libzmq behind relays: tcp and ipc connections pass through ``rewriter`` both ways."""
+
+    outgoing: type[Rewriter] = Rewriter
+    """What rewrites the octets libzmq sends."""
+    incoming: type[Rewriter] = Rewriter
+    """What rewrites the octets libzmq receives."""
+
+    def __init__(self, inner, type):
+        super().__init__(inner, type)
+        self.relays: list[Relay] = []
+
+    def _relay(self, listen: str, target, bound: bool) -> Relay:
+        relay = Relay(
+            listen,
+            target,
+            lambda: self.outgoing(self.type, bound),
+            lambda: self.incoming(self.type, bound),
+            towards_world=not bound,
+        )
+        self.relays.append(relay)
+        return relay
+
+    def bind(self, endpoint):
+        if endpoint.startswith("inproc://"):
+            return super().bind(endpoint)
+        inner = super().bind(_private(endpoint))
+        return self._relay(endpoint, lambda: inner, bound=True).endpoint
+
+    def connect(self, endpoint):
+        if endpoint.startswith("inproc://"):
+            return super().connect(endpoint)
+        relay = self._relay(_private(endpoint), lambda: endpoint, bound=False)
+        super().connect(relay.endpoint)
+
+    def close(self):
+        super().close()
+        for relay in self.relays:
+            relay.close()
+            if relay.endpoint.startswith("ipc://"):
+                with contextlib.suppress(OSError):
+                    os.unlink(relay.endpoint[len("ipc://") :])
+        self.relays = []
+
+
+# -- what the socket sends ----------------------------------------------------------------
+
+
+def with_socket_type(frame: Frame, socket_type: bytes) -> bytes:
+    """``frame``, a READY's Socket-Type made ``socket_type`` if it is one."""
+    return rewrite_ready(
+        frame,
+        lambda props: [(n, socket_type if n == codec.SOCKET_TYPE else v) for n, v in props],
+    )
+
+
+class AnnouncesItsBaseType(Rewriter):
+    def frame(self, frame):
+        return with_socket_type(frame, {"REQ": b"DEALER", "REP": b"ROUTER"}[self.socket_type])
+
+
+class AnnouncesWrongSocketType(RelayedSocket):
+    """A REQ announces Socket-Type DEALER and a REP ROUTER: the types they are built on."""
+
+    outgoing = AnnouncesItsBaseType
+
+
+class WithoutIdentity(Rewriter):
+    def frame(self, frame):
+        return rewrite_ready(frame, lambda props: [p for p in props if p[0] != codec.IDENTITY])
+
+
+class DropsIdentityProperty(RelayedSocket):
+    """The READY leaves out the Identity property: ROUTING_ID never reaches the peer."""
+
+    outgoing = WithoutIdentity
+
+
+class OneOctetSizes(Rewriter):
+    def frame(self, frame):
+        if frame.command or not frame.long:
+            return frame.encode()
+        return bytes([frame.flags & ~codec.LONG, len(frame.body) & 0xFF]) + frame.body
+
+
+class WritesLongSizesShort(RelayedSocket):
+    """A frame of 256 octets or more is written with a one-octet size (its length mod 256)."""
+
+    outgoing = OneOctetSizes
+
+
+class ServerWhenBound(Rewriter):
+    def greeting_octet(self, offset, value):
+        return 1 if offset == 32 and self.bound else value
+
+
+class AsServerWhenBound(RelayedSocket):
+    """A bound socket sets as-server to 1 in its NULL greeting ("the server is who binds")."""
+
+    outgoing = ServerWhenBound
+
+
+# -- what the socket accepts or refuses ----------------------------------------------------
+
+
+class OnlyKnownVersions(Rewriter):
+    def __init__(self, socket_type, bound):
+        super().__init__(socket_type, bound)
+        self.unknown = False
+
+    def greeting_octet(self, offset, value):
+        if offset in (10, 11):
+            self.unknown |= value > (3 if offset == 10 else 1)
+        if self.unknown and 12 <= offset < 32:
+            return ord("?")  # a mechanism libzmq does not know: it closes the connection
+        return value
+
+
+class RefusesNewerVersions(RelayedSocket):
+    """A peer announcing a version above 3.1 is cut off (an 'equal or older' version check)."""
+
+    incoming = OnlyKnownVersions
+
+
+class AnyMechanismIsNull(Rewriter):
+    def greeting_octet(self, offset, value):
+        return codec.NULL[offset - 12] if 12 <= offset < 32 else value
+
+
+class AcceptsAnyMechanism(RelayedSocket):
+    """The peer's mechanism is never compared with its own: any greeting is taken for NULL."""
+
+    incoming = AnyMechanismIsNull
+
+
+class AnySocketTypeIsValid(Rewriter):
+    def frame(self, frame):
+        return with_socket_type(frame, PEERS[self.socket_type])
+
+
+class AcceptsAnySocketType(RelayedSocket):
+    """The peer's Socket-Type is never checked: any peer may talk to the socket."""
+
+    incoming = AnySocketTypeIsValid
+
+
+class AnyFirstCommandIsReady(Rewriter):
+    def frame(self, frame):
+        if frame.command and not self.handshaken:
+            return codec.ready(PEERS[self.socket_type]).frame().encode()
+        return frame.encode()
+
+
+class TakesAnyCommandForReady(RelayedSocket):
+    """The handshake takes whatever command comes first for the peer's READY."""
+
+    incoming = AnyFirstCommandIsReady
+
+
+class IdentityInAnyCase(Rewriter):
+    def frame(self, frame):
+        return rewrite_ready(
+            frame,
+            lambda props: [
+                (codec.IDENTITY if n.lower() == b"identity" else n, v) for n, v in props
+            ],
+        )
+
+
+class HonoursIdentityInAnyCase(RelayedSocket):
+    """Property names are compared in any case: 'identity' is the Identity."""
+
+    incoming = IdentityInAnyCase
+
+
+FAULTS = (
+    Fault("announces_wrong_socket_type", AnnouncesWrongSocketType, ("wire-ready",), ("REQ", "REP")),
+    Fault(
+        "drops_identity_property",
+        DropsIdentityProperty,
+        ("wire-identity",),
+        ("REQ", "DEALER"),
+    ),
+    Fault("writes_long_sizes_short", WritesLongSizesShort, ("wire-framing",)),
+    Fault("as_server_when_bound", AsServerWhenBound, ("wire-greeting",)),
+    Fault("refuses_newer_versions", RefusesNewerVersions, ("wire-accept",)),
+    Fault("accepts_any_mechanism", AcceptsAnyMechanism, ("wire-refuse-mechanism",)),
+    Fault("accepts_any_socket_type", AcceptsAnySocketType, ("wire-refuse-socket-type",)),
+    Fault("takes_any_command_for_ready", TakesAnyCommandForReady, ("wire-refuse-command",)),
+)
+
+VARIANTS = (
+    Variant(
+        "honours_identity_in_any_case",
+        HonoursIdentityInAnyCase,
+        "wire-property-case",
+        Verdict.PASS,
+        types=("ROUTER",),
+    ),
+)
