@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from conformance.binding import ErrorCode, Frames, Socket, ZmqError
 from conformance.catalogue.vocabulary import IUT, IUT_BINDS, IUT_CONNECTS, SELF, Peering
@@ -47,7 +47,6 @@ class WirePair:
     network: Network
     route: bytes | None = None
     """The routing id an implementation's ROUTER received the raw peer's messages under."""
-    listener: WireListener | None = field(default=None, repr=False)
 
     @property
     def delimited(self) -> bool:
@@ -146,4 +145,4 @@ def wire_pair(
         iut = network.socket(IUT, pairing.connects, options)
         iut.connect(listener.endpoint)
         raw = stack.enter_context(listener.accept())
-        yield WirePair(iut, raw, pairing.binds, role, listener.endpoint, network, listener=listener)
+        yield WirePair(iut, raw, pairing.binds, role, listener.endpoint, network)
