@@ -34,11 +34,11 @@ class SuiteMeasurement:
         return {f"{c.case}-{c.peering}": c.verdict.value for c in self.results.cases}
 
 
-def run_whole_suite(*args: str, workers: int = 2) -> SuiteMeasurement:
+def run_whole_suite(*args: str, workers: int = 2, limit: float = SUITE_LIMIT_S) -> SuiteMeasurement:
     """Run every case of the default suite (plus ``args``) and keep its results."""
     with tempfile.TemporaryDirectory(prefix="zc-bench-") as tmp:
         path = Path(tmp) / "results.json"
-        run = run_suite(*args, "--zmq-results", str(path), timeout=SUITE_LIMIT_S, workers=workers)
+        run = run_suite(*args, "--zmq-results", str(path), timeout=limit, workers=workers)
         try:
             results = RunResults.load(path)
         except ResultsError:
