@@ -41,7 +41,7 @@ Frames = list[bytes]
 
 
 class ErrorCode(str, enum.Enum):
-    """The error codes of the driver protocol, version 1."""
+    """The error codes of the driver protocol, version 2 (the same as in version 1)."""
 
     EAGAIN = "EAGAIN"
     EFSM = "EFSM"
@@ -127,6 +127,23 @@ class Socket(Protocol):
 
     def close(self) -> None:
         """Close with zero linger. Closing twice is harmless."""
+
+
+@runtime_checkable
+class PollableSocket(Socket, Protocol):
+    """A socket that can also wait on several sockets at once: optional.
+
+    A socket without ``poll`` (or one that raises ``ENOTSUP``) is waited on
+    by taking turns with short receives, as with a driver of protocol 1.
+    """
+
+    def poll(self, others: Sequence[Socket], timeout_ms: int) -> int | None:
+        """Which of this socket and ``others`` (sockets of the same binding) has a message.
+
+        The index in ``[self, *others]`` of one with a whole message to
+        receive, waiting up to ``timeout_ms``; None if none has one by then.
+        ``ENOTSUP`` if these sockets cannot be waited on together.
+        """
 
 
 @runtime_checkable

@@ -1,4 +1,4 @@
-"""The driver binding: any program that speaks DRIVER-PROTOCOL.md version 1.
+"""The driver binding: any program that speaks docs/driver-protocol.md, version 1 or 2.
 
 The suite trusts nothing a driver does.  Every request has a deadline (its
 ``timeout_ms`` plus a grace period); a driver that misses it, exits, or
@@ -6,6 +6,15 @@ writes a line that is not a valid response is killed, and the request raises
 :class:`~conformance.binding.BindingBroken` with the driver's stderr tail.
 The plugin restarts a broken driver before the next test, so one bad answer
 costs one test, never the run.
+
+``hello`` offers versions 1 and 2 and the driver picks.  With version 2 the
+binding does not wait for the answers it does not need at once: a socket is
+made under a handle the suite chose, and a close is not waited for (its
+answers are read, in order, before the next answer that is needed), and
+:meth:`DriverSocket.poll` waits on several sockets in one request.  Before
+any request to a driver, every answer still owed by another driver of this
+process is read, so that what happens in two processes happens in the order
+the test asked for it (a socket closed in one, then a connect in the other).
 """
 
 from __future__ import annotations
@@ -15,11 +24,14 @@ import binascii
 import collections
 import contextlib
 import json
-import queue
+import os
+import select
 import shlex
 import subprocess
 import threading
-from collections.abc import Sequence
+import time
+import weakref
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from conformance.binding import (
@@ -32,8 +44,14 @@ from conformance.binding import (
     ZmqError,
 )
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSIONS = (1, 2)
+"""The driver-protocol versions the suite speaks; ``hello`` offers them all."""
+PROTOCOL_VERSION = PROTOCOL_VERSIONS[-1]
+MAX_IN_FLIGHT = 32
+"""Requests written whose answers are not read yet, at the most (a pipe holds 64 KiB)."""
 _EOF = object()
+_LIVE: weakref.WeakSet[DriverBinding] = weakref.WeakSet()
+"""Every driver binding of this process, to keep the order of requests across them."""
 
 
 def _b64(frame: bytes) -> str:
@@ -52,19 +70,44 @@ class _Process:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        self.lines: queue.Queue = queue.Queue()
         self.stderr: collections.deque[str] = collections.deque(maxlen=self.STDERR_TAIL_LINES)
-        self._readers = [
-            threading.Thread(target=self._read_stdout, daemon=True),
-            threading.Thread(target=self._read_stderr, daemon=True),
-        ]
+        # stdout is read by the thread that waits for an answer (no reader
+        # thread to hand each line over: one wake-up per answer, not two).
+        self._stdout = self.popen.stdout.fileno()
+        self._buffer = bytearray()
+        self._eof = False
+        self._readers = [threading.Thread(target=self._read_stderr, daemon=True)]
         for reader in self._readers:
             reader.start()
 
-    def _read_stdout(self) -> None:
-        for line in self.popen.stdout:
-            self.lines.put(line)
-        self.lines.put(_EOF)
+    def read_line(self, timeout_s: float):
+        """The next line on stdout, ``_EOF`` at its end, or None if none within ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        searched = 0
+        while True:
+            end = self._buffer.find(b"\n", searched)
+            if end >= 0:
+                line = bytes(self._buffer[: end + 1])
+                del self._buffer[: end + 1]
+                return line
+            searched = len(self._buffer)
+            if self._eof:
+                if self._buffer:  # a last line without its newline
+                    line = bytes(self._buffer)
+                    self._buffer.clear()
+                    return line
+                return _EOF
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            readable, _, _ = select.select([self._stdout], [], [], remaining)
+            if not readable:
+                continue
+            chunk = os.read(self._stdout, 1 << 20)
+            if chunk:
+                self._buffer += chunk
+            else:
+                self._eof = True
 
     def _read_stderr(self) -> None:
         for line in self.popen.stderr:
@@ -79,7 +122,7 @@ class _Process:
         return True
 
     def stderr_tail(self) -> str:
-        self._readers[1].join(timeout=0.5)
+        self._readers[0].join(timeout=0.5)
         if not self.stderr:
             return "(the driver wrote nothing on stderr)"
         return "--- driver stderr (last lines) ---\n" + "\n".join(self.stderr)
@@ -116,8 +159,14 @@ class DriverBinding:
         self.capabilities = Capabilities()
         self.broken: BindingBroken | None = None
         self.generation = 0
+        self.protocol = PROTOCOL_VERSION
+        """The version ``hello`` agreed on."""
         self._process: _Process | None = None
         self._next_id = 0
+        self._next_handle = 0
+        self._pending: collections.deque[tuple[int, str, Callable | None]] = collections.deque()
+        """Requests written and not yet answered: (id, op, what to do with a failure)."""
+        _LIVE.add(self)
 
     # -- life cycle ---------------------------------------------------------
 
@@ -131,9 +180,19 @@ class DriverBinding:
         except OSError as exc:
             self.broken = BindingBroken(f"{self.label} could not start: {exc}")
             raise self.broken from None
-        hello = self._request("hello", deadline_s=self.startup_s, protocol=PROTOCOL_VERSION)
-        if hello.get("protocol") != PROTOCOL_VERSION:
-            self._break(f"speaks protocol {hello.get('protocol')!r}, not {PROTOCOL_VERSION}")
+        # protocol: the version every driver speaks (a driver of version 1
+        # greets exactly as it always has); protocols: every version we speak.
+        self.protocol = PROTOCOL_VERSIONS[0]
+        hello = self._request(
+            "hello",
+            deadline_s=self.startup_s,
+            protocol=PROTOCOL_VERSIONS[0],
+            protocols=list(PROTOCOL_VERSIONS),
+        )
+        if hello.get("protocol") not in PROTOCOL_VERSIONS:
+            speaks = " or ".join(str(v) for v in PROTOCOL_VERSIONS)
+            self._break(f"speaks protocol {hello.get('protocol')!r}, not {speaks}")
+        self.protocol = hello["protocol"]
         # The implementation names itself (name and version, free text); the
         # command that runs it is how a reader reproduces the run.
         self.name = str(hello.get("implementation", "unknown"))
@@ -155,6 +214,7 @@ class DriverBinding:
         self._stop_process()
 
     def _stop_process(self) -> None:
+        self._pending.clear()
         if self._process is not None:
             self._process.kill()
             self._process = None
@@ -162,6 +222,12 @@ class DriverBinding:
     # -- the binding interface ---------------------------------------------
 
     def socket(self, type: str) -> DriverSocket:
+        if self.protocol >= 2 and type in self.capabilities.socket_types:
+            # Version 2: the suite names the socket, and need not wait.
+            self._next_handle += 1
+            sock = DriverSocket(self, f"c{self._next_handle}", type)
+            self.send_later("socket", sock.failed, type=type, socket=sock.handle)
+            return sock
         handle = self._request("socket", type=type).get("socket")
         if not isinstance(handle, str):
             self._break(f"answered 'socket' with a handle that is not a string: {handle!r}")
@@ -182,19 +248,51 @@ class DriverBinding:
         return self._request(op, deadline_s=deadline_s, **args)
 
     def _request(self, op: str, *, deadline_s: float | None = None, **args: Any) -> dict:
+        request_id = self._write(op, args)
+        self.settle()
+        return self._await_answer(request_id, op, deadline_s or self.grace_s)
+
+    def send_later(self, op: str, on_failure: Callable | None = None, **args: Any) -> None:
+        """Version 2: send a request whose answer is read later, before the next one needed.
+
+        A failure answer goes to ``on_failure`` (a :class:`ZmqError`), or is
+        dropped; anything that is not an answer breaks the binding then.
+        """
+        if len(self._pending) >= MAX_IN_FLIGHT:
+            self.settle()
+        request_id = self._write(op, args)
+        self._pending.append((request_id, op, on_failure))
+
+    def settle(self) -> None:
+        """Read every answer still owed for requests sent with :meth:`send_later`."""
+        while self._pending:
+            request_id, op, on_failure = self._pending.popleft()
+            try:
+                self._await_answer(request_id, op, self.grace_s)
+            except ZmqError as exc:
+                if on_failure is not None:
+                    on_failure(exc)
+
+    def _write(self, op: str, args: dict) -> int:
         if self.broken is not None:
             raise self.broken
-        if deadline_s is None:
-            deadline_s = self.grace_s
         assert self._process is not None, "DriverBinding.start() was not called"
+        for other in list(_LIVE):
+            if other is not self and other._pending and other.broken is None:
+                # What this test asked of another driver happens first.
+                with contextlib.suppress(BindingBroken):
+                    other.settle()
         self._next_id += 1
         request_id = self._next_id
         line = json.dumps({"id": request_id, "op": op, **args}).encode() + b"\n"
         if not self._process.write(line):
             self._break(f"exited before request {op!r} could be written")
-        try:
-            raw = self._process.lines.get(timeout=deadline_s)
-        except queue.Empty:
+        return request_id
+
+    def _await_answer(self, request_id: int, op: str, deadline_s: float) -> dict:
+        """The answer to request ``request_id``, the next line the driver writes."""
+        raw = self._process.read_line(deadline_s)
+        if raw is None:
             self._break(f"did not answer {op!r} within {deadline_s:.1f} s")
         if raw is _EOF:
             code = self._process.popen.wait(timeout=5)
@@ -245,10 +343,15 @@ class DriverSocket:
 
     def __init__(self, driver: DriverBinding, handle: str, type: str) -> None:
         self.type = type
+        self.handle = handle
         self._driver = driver
-        self._handle = handle
         self._generation = driver.generation
         self._closed = False
+        self._failure: ZmqError | None = None
+        """Why the driver could not make this socket, when it was made without waiting."""
+
+    def failed(self, exc: ZmqError) -> None:
+        self._failure = exc
 
     def set(self, option: str, value: OptionValue) -> None:
         if option in BYTES_OPTIONS and isinstance(value, bytes):
@@ -277,14 +380,53 @@ class DriverSocket:
         response = self._call("recv", timeout_ms)
         return self._driver.decode_frames("recv", response.get("frames"))
 
+    def poll(self, others: Sequence[DriverSocket], timeout_ms: int) -> int | None:
+        """Version 2: which of this socket and ``others`` first has a message to receive.
+
+        The index in ``[self, *others]``, or None if none has one within
+        ``timeout_ms``.  ``ENOTSUP`` with a driver of version 1, or for
+        sockets of another driver process: the caller polls by receiving.
+        """
+        driver = self._driver
+        socks = [self, *others]
+        if driver.protocol < 2 or not all(
+            isinstance(s, DriverSocket) and s._driver is driver for s in socks
+        ):
+            raise ZmqError(ErrorCode.ENOTSUP, "poll needs protocol 2 and sockets of one driver")
+        ready = self._call("poll", timeout_ms, sockets=[s._checked_handle() for s in socks])
+        indexes = ready.get("ready")
+        if not isinstance(indexes, list) or not all(
+            isinstance(i, int) and 0 <= i < len(socks) for i in indexes
+        ):
+            driver._break(f"answered 'poll' without a list of socket indexes: {indexes!r}")
+        return min(indexes) if indexes else None
+
     def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        if self._driver.running and self._driver.generation == self._generation:
-            self._driver.request("close", socket=self._handle)
+        driver = self._driver
+        if driver.running and driver.generation == self._generation:
+            if driver.protocol >= 2:
+                driver.send_later("close", socket=self.handle)
+            else:
+                driver.request("close", socket=self.handle)
 
-    def _call(self, op: str, timeout_ms: int | None = None, **args: Any) -> dict:
+    def _checked_handle(self) -> str:
         if self._driver.generation != self._generation:
             raise ZmqError(ErrorCode.EINVAL, "socket of a driver that has since restarted")
-        return self._driver.request(op, timeout_ms, socket=self._handle, **args)
+        if self._failure is not None:
+            raise self._failure
+        return self.handle
+
+    def _call(self, op: str, timeout_ms: int | None = None, **args: Any) -> dict:
+        self._checked_handle()
+        if "socket" not in args:
+            args["socket"] = self.handle
+        try:
+            return self._driver.request(op, timeout_ms, **args)
+        except ZmqError:
+            # The answers owed, read before this one, may say the socket was never made.
+            if self._failure is not None:
+                raise self._failure from None
+            raise

@@ -97,6 +97,17 @@ class PyzmqSocket:
             self._rcvtimeo = timeout_ms
         return self._call(self._sock.recv_multipart, flags)
 
+    def poll(self, others: Sequence[PyzmqSocket], timeout_ms: int) -> int | None:
+        """Which of this socket and ``others`` first has a message: one ``zmq_poll``."""
+        socks = [self, *others]
+        if not all(isinstance(s, PyzmqSocket) for s in socks):
+            raise ZmqError(ErrorCode.ENOTSUP, "poll needs pyzmq sockets")
+        poller = zmq.Poller()
+        for sock in socks:
+            poller.register(sock._sock, zmq.POLLIN)
+        ready = dict(self._call(poller.poll, max(timeout_ms, 0)))
+        return next((i for i, s in enumerate(socks) if ready.get(s._sock, 0) & zmq.POLLIN), None)
+
     def close(self) -> None:
         self._sock.close(linger=0)
 

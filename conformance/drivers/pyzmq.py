@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
 """A conformance driver over any pyzmq-compatible ``zmq`` module.
 
-This is the worked example of DRIVER-PROTOCOL.md version 1 for binding
+This is the worked example of docs/driver-protocol.md for binding
 maintainers: read one JSON request per line on stdin, answer with one JSON
 response per line on stdout, and map every failure to a protocol error code.
+It speaks versions 1 and 2 (2 adds ``poll`` and sockets named by the suite);
+``--protocol 1`` (or ``ZC_DRIVER_PROTOCOL=1`` in its environment) holds it
+to version 1, as a driver written before version 2 is:
+
+    python3 -m conformance.drivers.pyzmq --protocol 1
 
 It imports only the standard library and ``zmq``, and keeps to Python 3.6
 syntax, so the same file can drive Debian's libzmq under Debian's own
@@ -29,7 +34,9 @@ import sys
 
 import zmq
 
-PROTOCOL = 1
+PROTOCOL = 2
+"""The newest driver-protocol version this driver speaks; it speaks every one from 1."""
+PROTOCOL_ENV = "ZC_DRIVER_PROTOCOL"
 
 OLDER_NAMES = {
     # protocol name: older names of the same constant, newest first
@@ -112,10 +119,13 @@ def unexpected(exc):
 
 
 class Driver(object):
-    def __init__(self):
+    def __init__(self, highest=PROTOCOL):
         self.context = zmq.Context()
         self.sockets = {}
+        self.timeouts = {}  # handle: [SNDTIMEO, RCVTIMEO] as last set
         self.counter = 0
+        self.highest = highest
+        self.protocol = 1  # until hello agrees on one
 
     def sock(self, request):
         try:
@@ -124,10 +134,17 @@ class Driver(object):
             raise Failure("EINVAL", "unknown socket handle %r" % request.get("socket")) from None
 
     def op_hello(self, request):
-        if request.get("protocol") != PROTOCOL:
-            raise Failure("ENOTSUP", "this driver speaks protocol %d" % PROTOCOL)
+        # protocol: the version the suite speaks; protocols (from version 2):
+        # every version it speaks.  The answer is the newest both speak.
+        offered = request.get("protocols")
+        if not isinstance(offered, list):
+            offered = [request.get("protocol")]
+        shared = [v for v in offered if isinstance(v, int) and 1 <= v <= self.highest]
+        if not shared:
+            raise Failure("ENOTSUP", "this driver speaks protocols 1 to %d" % self.highest)
+        self.protocol = max(shared)
         return {
-            "protocol": PROTOCOL,
+            "protocol": self.protocol,
             "implementation": "libzmq %s (pyzmq %s, driver)"
             % (zmq.zmq_version(), getattr(zmq, "__version__", "unknown")),
             "socket_types": list(SOCKET_TYPES),
@@ -139,11 +156,16 @@ class Driver(object):
         kind = request.get("type")
         if kind not in SOCKET_TYPES:
             raise Failure("ENOTSUP", "no socket type %r" % kind)
+        handle = request.get("socket") if self.protocol >= 2 else None
+        if handle is None:
+            self.counter += 1
+            handle = "s%d" % self.counter
+        elif not isinstance(handle, str) or handle in self.sockets:
+            raise Failure("EINVAL", "socket handle %r is not a new string" % (handle,))
         sock = self.context.socket(SOCKET_TYPES[kind])
         sock.setsockopt(zmq.LINGER, 0)
-        self.counter += 1
-        handle = "s%d" % self.counter
         self.sockets[handle] = sock
+        self.timeouts[handle] = [None, None]
         return {"socket": handle}
 
     def op_set(self, request):
@@ -179,25 +201,49 @@ class Driver(object):
         frames = [base64.b64decode(f, validate=True) for f in request["frames"]]
         if not frames:
             raise Failure("EINVAL", "a message has at least one frame")
-        timeout = int(request.get("timeout_ms", 0))
-        sock.setsockopt(zmq.SNDTIMEO, max(timeout, 0))
+        self.timeout(request, sock, 0, zmq.SNDTIMEO)
         sock.send_multipart(frames)
         return {}
 
     def op_recv(self, request):
         sock = self.sock(request)
-        timeout = int(request.get("timeout_ms", 0))
-        sock.setsockopt(zmq.RCVTIMEO, max(timeout, 0))
+        self.timeout(request, sock, 1, zmq.RCVTIMEO)
         frames = sock.recv_multipart()
         return {"frames": [base64.b64encode(f).decode("ascii") for f in frames]}
+
+    def timeout(self, request, sock, which, option):
+        """Set SNDTIMEO or RCVTIMEO to the request's timeout_ms, unless it is set already."""
+        timeout = max(int(request.get("timeout_ms", 0)), 0)
+        last = self.timeouts[request["socket"]]
+        if last[which] != timeout:
+            sock.setsockopt(option, timeout)
+            last[which] = timeout
+
+    def op_poll(self, request):
+        """Version 2: the indexes of the sockets with a message to receive, within timeout_ms."""
+        if self.protocol < 2:
+            raise Failure("ENOTSUP", "no op 'poll' in protocol 1")
+        handles = request["sockets"]
+        if not isinstance(handles, list) or not handles:
+            raise Failure("EINVAL", "poll needs a non-empty list of sockets")
+        poller = zmq.Poller()
+        socks = []
+        for handle in handles:
+            sock = self.sock({"socket": handle})
+            socks.append(sock)
+            poller.register(sock, zmq.POLLIN)
+        events = dict(poller.poll(max(int(request.get("timeout_ms", 0)), 0)))
+        return {"ready": [i for i, sock in enumerate(socks) if events.get(sock, 0) & zmq.POLLIN]}
 
     def op_close(self, request):
         self.sock(request).close(linger=0)
         del self.sockets[request["socket"]]
+        del self.timeouts[request["socket"]]
         return {}
 
     def close_all(self):
         sockets, self.sockets = list(self.sockets.values()), {}
+        self.timeouts = {}
         for sock in sockets:
             sock.close(linger=0)
         self.context.term()
@@ -263,9 +309,27 @@ def protocol_output():
     return os.fdopen(fd, "w")
 
 
-def main():
+def highest_protocol(argv):
+    """The newest version to speak: PROTOCOL, or less by --protocol N or ZC_DRIVER_PROTOCOL."""
+    value = os.environ.get(PROTOCOL_ENV)
+    if "--protocol" in argv[:-1]:
+        value = argv[argv.index("--protocol") + 1]
+    if value is None:
+        return PROTOCOL
+    try:
+        highest = int(value)
+    except ValueError:
+        highest = 0
+    if not 1 <= highest <= PROTOCOL:
+        sys.stderr.write("--protocol takes 1 to %d, not %r\n" % (PROTOCOL, value))
+        sys.exit(2)
+    return highest
+
+
+def main(argv=None):
+    highest = highest_protocol(sys.argv[1:] if argv is None else argv)
     out = protocol_output()
-    driver = Driver()
+    driver = Driver(highest)
     for line in sys.stdin.buffer:
         try:
             request = parse(line)

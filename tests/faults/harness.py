@@ -61,6 +61,11 @@ class FaultySocket:
     def recv(self, timeout_ms: int) -> Frames:
         return self.inner.recv(timeout_ms)
 
+    def poll(self, others: Sequence[Socket], timeout_ms: int) -> int | None:
+        """The correct sockets' poll: a message there may be one ``recv`` gets wrong."""
+        inner = [o.inner if isinstance(o, FaultySocket) else o for o in others]
+        return self.inner.poll(inner, timeout_ms)
+
     def close(self) -> None:
         self.inner.close()
 
