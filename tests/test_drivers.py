@@ -29,7 +29,8 @@ DRIVERS = sorted(p.name for p in DRIVERS_DIR.iterdir() if (p / "driver").is_file
 
 IMPLEMENTATIONS = {
     "azmq": "azmq 1.0.6",
-    "jeromq": "JeroMQ 0.3.6",
+    "jeromq": "JeroMQ 0.6.0",
+    "jeromq-debian": "JeroMQ 0.3.6",
     "perl-zmq-ffi": "libzmq 4.3.4",
     "php-zmq": "libzmq 4.3.4",
     "pyomq": "pyomq 0.27.3",
@@ -37,6 +38,8 @@ IMPLEMENTATIONS = {
     "pyzmq-debian": "libzmq 4.3.4",
     "ruby-ffi-rzmq": "libzmq 4.3.4",
     "zeromqjs": "zeromq.js 6.8.0",
+    "zmq4-go": "go-zeromq/zmq4 v0.17.0",
+    "zmqrs": "zmq.rs 0.7.0",
 }
 """What each driver's ``hello`` must name: the implementation and version the row claims."""
 
