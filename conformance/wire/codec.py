@@ -155,8 +155,8 @@ def encode_message(frames: Sequence[bytes]) -> bytes:
     return b"".join(message_frame(f, i < last).encode() for i, f in enumerate(frames))
 
 
-def split_frame(buffer: bytes | bytearray, start: int = 0) -> tuple[Frame, int] | None:
-    """The frame at ``start`` in ``buffer`` and the offset just past it, or None if incomplete."""
+def frame_bounds(buffer: bytes | bytearray, start: int = 0) -> tuple[int, int, int] | None:
+    """Where the frame at ``start`` lies: (flags, body start, end), or None if incomplete."""
     if len(buffer) < start + 2:
         return None
     flags = buffer[start]
@@ -169,7 +169,16 @@ def split_frame(buffer: bytes | bytearray, start: int = 0) -> tuple[Frame, int] 
         size, body = buffer[start + 1], start + 2
     if len(buffer) < body + size:
         return None
-    return Frame(flags, bytes(buffer[body : body + size])), body + size
+    return flags, body, body + size
+
+
+def split_frame(buffer: bytes | bytearray, start: int = 0) -> tuple[Frame, int] | None:
+    """The frame at ``start`` in ``buffer`` and the offset just past it, or None if incomplete."""
+    bounds = frame_bounds(buffer, start)
+    if bounds is None:
+        return None
+    flags, body, end = bounds
+    return Frame(flags, bytes(buffer[body:end])), end
 
 
 def decode_frames(data: bytes) -> tuple[list[Frame], bytes]:

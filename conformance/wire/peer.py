@@ -30,7 +30,7 @@ from conformance.results.steps import SHOWN_WIRE_OCTETS, WIRE
 from conformance.wire import codec
 from conformance.wire.codec import Command, Frame, Greeting
 
-CHUNK = 1 << 16
+CHUNK = 1 << 20
 
 
 class WireError(AssertionError):
@@ -206,11 +206,12 @@ class WirePeer:
         """The frames of one message: up to and including the first without MORE."""
 
         def parse(buffer):
-            frames, at = [], 0
-            while (split := codec.split_frame(buffer, at)) is not None:
-                frame, at = split
-                frames.append(frame)
-                if not frame.more or frame.command:
+            bounds, at = [], 0
+            while (found := codec.frame_bounds(buffer, at)) is not None:
+                bounds.append(found)
+                flags, _, at = found
+                if not flags & codec.MORE or flags & codec.COMMAND:
+                    frames = [Frame(f, bytes(buffer[b:end])) for f, b, end in bounds]
                     return _Message(frames), at
             return None
 
