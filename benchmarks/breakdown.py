@@ -347,6 +347,9 @@ def main(argv: list[str] | None = None) -> int:
         f"\nwall {measured.run.seconds:.1f} s, exit {measured.run.returncode}; "
         f"{load_before} before, {load_after} after"
     )
+    if measured.results is not None:
+        verdicts = collections.Counter(case.verdict.value for case in measured.results.cases)
+        print("verdicts: " + ", ".join(f"{v} {n}" for v, n in sorted(verdicts.items())))
     return 0 if measured.run.returncode == 0 else 1
 
 

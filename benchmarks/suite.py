@@ -1,12 +1,16 @@
 """How fast the gate is: the whole default suite, in-process and through our driver.
 
-    python -m benchmarks.suite              both runs, two xdist workers
+    python -m benchmarks.suite              every run, two xdist workers
     python -m benchmarks.suite --workers 1
 
 It runs ``pytest conformance -n WORKERS`` as a user would: against the
 built-in binding, then through ``python -m conformance.drivers.pyzmq`` with
-the same cases (``--zmq-peer self``: the driver protocol's overhead), and with
-the interop cases too (``--zmq-peer both``, a driver's default).  For each it reports the wall time,
+the same cases (``--zmq-peer self``: the driver protocol's overhead), with
+the interop cases too (``--zmq-peer both``, a driver's default), and that
+last run again with our driver held to protocol version 1
+(``ZC_DRIVER_PROTOCOL=1``, in the libzmq peer's driver too), as a driver
+written before version 2 is spoken to.  It prints the load average before
+and after each run: wall time depends on it.  For each it reports the wall time,
 the examples executed (from the results file), examples per second, and the
 cost of one example in worker time relative to the unit a test cannot do
 without: a fresh REQ/REP pair on a shared context, one round trip, and
@@ -18,8 +22,10 @@ examples in the default profile.
 from __future__ import annotations
 
 import argparse
+import collections
 import importlib
 import inspect
+import os
 import sys
 import time
 from pathlib import Path
@@ -28,6 +34,7 @@ import zmq
 from hypothesis import is_hypothesis_test
 from tabulate import tabulate
 
+from benchmarks.breakdown import PROTOCOL_ENV, load_average
 from benchmarks.workload import SuiteMeasurement, run_whole_suite
 from conformance.results import Verdict
 
@@ -61,8 +68,8 @@ def bare_round_trip_s(count: int = BARE_ROUND_TRIPS) -> float:
 def property_families() -> dict[str, int]:
     """The catalogue families whose test is a Hypothesis property, with its ``max_examples``."""
     families = {}
-    for path in sorted((Path(__file__).parent.parent / "conformance").glob("test_*.py")):
-        module = importlib.import_module(f"conformance.{path.stem}")
+    for path in sorted((Path(__file__).parent.parent / "conformance" / "checks").glob("test_*.py")):
+        module = importlib.import_module(f"conformance.checks.{path.stem}")
         for _, function in inspect.getmembers(module, inspect.isfunction):
             if not is_hypothesis_test(function):
                 continue
@@ -130,24 +137,43 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--workers", type=int, default=2, help="xdist workers (default 2)")
     parser.add_argument("--skip-driver", action="store_true", help="only the built-in binding")
+    parser.add_argument(
+        "-k",
+        dest="select",
+        metavar="EXPR",
+        help="only the cases pytest -k EXPR selects (a sample, e.g. 'tcp-', on a busy machine)",
+    )
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
 
     unit_s = bare_round_trip_s()
     print(f"bare pyzmq: fresh tcp REQ/REP pair + round trip + close = {unit_s * 1000:.3f} ms")
-    runs = [("built-in pyzmq binding", run_whole_suite(workers=args.workers))]
+    plan = [("built-in pyzmq binding", (), None)]
     if not args.skip_driver:
         # The same cases as the built-in run (peer self) measure the driver
         # protocol's overhead; peer both adds the interop cases a driver's
-        # maintainers run by default.
-        for peer in ("self", "both"):
-            runs.append(
-                (
-                    f"pyzmq driver, --zmq-peer {peer}",
-                    run_whole_suite(*DRIVER, "--zmq-peer", peer, workers=args.workers),
-                )
-            )
+        # maintainers run by default; held to version 1, what version 2 saves.
+        plan += [
+            ("pyzmq driver (v2), --zmq-peer self", (*DRIVER, "--zmq-peer", "self"), None),
+            ("pyzmq driver (v2), --zmq-peer both", (*DRIVER, "--zmq-peer", "both"), None),
+            ("pyzmq driver held to v1, --zmq-peer both", (*DRIVER, "--zmq-peer", "both"), "1"),
+        ]
+    runs = []
+    for name, extra, protocol in plan:
+        if protocol is None:
+            os.environ.pop(PROTOCOL_ENV, None)
+        else:
+            os.environ[PROTOCOL_ENV] = protocol
+        before = load_average()
+        selected = ("-k", args.select) if args.select else ()
+        measured = run_whole_suite(*extra, *selected, workers=args.workers)
+        print(f"{name}: {measured.run.seconds:.1f} s; {before} before, {load_average()} after")
+        if measured.results is not None:
+            verdicts = collections.Counter(c.verdict.value for c in measured.results.cases)
+            print("  verdicts: " + ", ".join(f"{v} {n}" for v, n in sorted(verdicts.items())))
+        runs.append((name, measured))
+    os.environ.pop(PROTOCOL_ENV, None)
 
     headers = [
         "run",
@@ -171,6 +197,12 @@ def main(argv: list[str] | None = None) -> int:
             f"\ndriver (peer self) / built-in: {wall:.2f}x wall time, "
             f"{per_example:.2f}x per example"
         )
+    if len(runs) > 3:
+        (_, v2), (_, v1) = runs[2:4]
+        print(f"driver, peer both, v1 / v2: {v1.run.seconds / v2.run.seconds:.2f}x wall time")
+        if v1.outcomes() != v2.outcomes():
+            differ = sorted(k for k in v1.outcomes() if v1.outcomes()[k] != v2.outcomes().get(k))
+            print(f"verdicts differ between v1 and v2 in {len(differ)}: {', '.join(differ[:10])}")
     status = 0
     for name, measured in runs:
         thin = thin_properties(measured)
