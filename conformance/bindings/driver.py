@@ -30,7 +30,6 @@ import shlex
 import subprocess
 import threading
 import time
-import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -50,8 +49,10 @@ PROTOCOL_VERSION = PROTOCOL_VERSIONS[-1]
 MAX_IN_FLIGHT = 32
 """Requests written whose answers are not read yet, at the most (a pipe holds 64 KiB)."""
 _EOF = object()
-_LIVE: weakref.WeakSet[DriverBinding] = weakref.WeakSet()
-"""Every driver binding of this process, to keep the order of requests across them."""
+_OWING: set[DriverBinding] = set()
+"""The driver bindings of this process with answers unread, to keep the order across them."""
+READ_SIZE = 1 << 16
+"""What one read of a driver's stdout asks for: a pipe holds 64 KiB."""
 
 
 def _b64(frame: bytes) -> str:
@@ -103,7 +104,7 @@ class _Process:
             readable, _, _ = select.select([self._stdout], [], [], remaining)
             if not readable:
                 continue
-            chunk = os.read(self._stdout, 1 << 20)
+            chunk = os.read(self._stdout, READ_SIZE)
             if chunk:
                 self._buffer += chunk
             else:
@@ -166,7 +167,6 @@ class DriverBinding:
         self._next_handle = 0
         self._pending: collections.deque[tuple[int, str, Callable | None]] = collections.deque()
         """Requests written and not yet answered: (id, op, what to do with a failure)."""
-        _LIVE.add(self)
 
     # -- life cycle ---------------------------------------------------------
 
@@ -215,6 +215,7 @@ class DriverBinding:
 
     def _stop_process(self) -> None:
         self._pending.clear()
+        _OWING.discard(self)
         if self._process is not None:
             self._process.kill()
             self._process = None
@@ -262,9 +263,11 @@ class DriverBinding:
             self.settle()
         request_id = self._write(op, args)
         self._pending.append((request_id, op, on_failure))
+        _OWING.add(self)
 
     def settle(self) -> None:
         """Read every answer still owed for requests sent with :meth:`send_later`."""
+        _OWING.discard(self)
         while self._pending:
             request_id, op, on_failure = self._pending.popleft()
             try:
@@ -277,8 +280,8 @@ class DriverBinding:
         if self.broken is not None:
             raise self.broken
         assert self._process is not None, "DriverBinding.start() was not called"
-        for other in list(_LIVE):
-            if other is not self and other._pending and other.broken is None:
+        for other in list(_OWING):
+            if other is not self:
                 # What this test asked of another driver happens first.
                 with contextlib.suppress(BindingBroken):
                     other.settle()
