@@ -121,15 +121,15 @@ def check_steps(steps: Any) -> list[dict[str, Any]]:
     """The recorded steps, validated up front so that a replay never stops half-way."""
     if not isinstance(steps, list) or not steps:
         raise ResultsError("the reproduction is not a list of steps")
+    reason = unreplayable(steps)  # first: steps replay cannot make are not corrupt ones
+    if reason:
+        raise ResultsError(f"this reproduction cannot be replayed: {reason}")
     for number, step in enumerate(steps, start=1):
         problem = _step_problem(step)
         if problem:
             raise ResultsError(
                 f"reproduction step {number} is not a driver-protocol step: {problem}"
             )
-    reason = unreplayable(steps)
-    if reason:
-        raise ResultsError(f"this reproduction cannot be replayed: {reason}")
     return steps
 
 

@@ -354,3 +354,13 @@ def test_corrupt_or_foreign_files_are_one_line_and_exit_2(tmp_path, capsys, cont
     assert main(["replay", str(path)]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_a_wire_reproduction_says_why_it_cannot_be_replayed():
+    """A raw ZMTP peer's octets are steps replay cannot make: the reason, not 'corrupt'."""
+    steps = [
+        {"side": "iut", "request": {"op": "socket", "type": "REQ"}, "answer": {"ok": True}},
+        {"side": "wire", "request": {"op": "send", "octets": "ff00"}, "answer": {"ok": True}},
+    ]
+    with pytest.raises(ResultsError, match="cannot be replayed: a raw ZMTP peer"):
+        check_steps(steps)

@@ -35,9 +35,12 @@ REPLAYABLE_REFERENCES = {"lbbroker": ("frontend", "backend"), "asyncsrv": ("fron
 def unreplayable(steps: Sequence[dict[str, Any]]) -> str:
     """Why a reproduction cannot be replayed, or "" if it can."""
     for step in steps:
+        if not isinstance(step, dict):
+            continue  # not a step at all: the replay's own check says so
         if step.get("side") == WIRE:
             return "a raw ZMTP peer of the suite wrote and read octets, which replay cannot do"
-        pattern = step.get("request", {}).get("pattern")
+        request = step.get("request")
+        pattern = request.get("pattern") if isinstance(request, dict) else None
         if step.get("side") == REFERENCE and pattern not in REPLAYABLE_REFERENCES:
             return f"it runs the reference {pattern}, which replay cannot start"
     return ""
