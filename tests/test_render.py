@@ -292,7 +292,6 @@ def edit(path: Path, change) -> None:
             "different sources",
         ),
         (lambda d: edit(d, lambda j: j.update(suite_version="9.9")), "different suite versions"),
-        (lambda d: edit(d, lambda j: j.update(catalogue="0123456789ab")), "different catalogues"),
         (
             lambda d: edit(d, lambda j: j.update(peer="self")),
             "both hold drivers/example/driver: example 1.0 with peer self",
@@ -428,3 +427,14 @@ def test_cases_no_result_holds_are_not_in_the_table(samples):
     assert libzmq["grids"]["ipc"]["REQ-REP"]["status"] == NO_CASE
     assert libzmq["grids"]["tcp"]["REQ-ROUTER"]["status"] == NO_CASE
     assert libzmq["counts"] == {"PASS": 1}
+
+
+def test_rows_of_different_catalogues_merge_where_they_agree(samples, capsys):
+    """A row run before a family was added shows it not run; nothing is refused."""
+    edit(samples / "example-libzmq.json", lambda j: j.update(catalogue="0123456789ab"))
+    add_case(samples / "libzmq.json", "zz-later/DEALER-ROUTER/tcp", statement="Later.")
+    assert render(samples)[0] == 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "0123456789ab" in err, err
+    table = load([str(samples)])
+    assert "0123456789ab" in table.catalogue and "," in table.catalogue

@@ -10,10 +10,12 @@ and what came of it, and the worst verdict is its mark.
 
 Files that cannot be merged are refused with one line: two files claiming
 the same cases of the same implementation, files of different suite
-versions or catalogues, or cases of one family stated differently.  That
-the results come from another catalogue than this checkout's is only a
-warning (:func:`catalogue_warning`): the committed tables must keep
-re-rendering identically while new families land.
+versions, or cases of one family stated differently.  Files run against
+different catalogues merge where they agree (a row run before a family
+was added shows that family "not run"); that the results come from
+another catalogue than this checkout's is only a warning
+(:func:`catalogue_warning`): the committed tables must keep re-rendering
+identically while new families land.
 """
 
 from __future__ import annotations
@@ -210,7 +212,12 @@ class Table:
     sources: list[Source]
     suite_version: str
     catalogue: str
-    """The fingerprint of the catalogue the results were run against ('' if unrecorded)."""
+    """The fingerprints of the catalogues the results were run against, comma-separated.
+
+    Runs of different catalogues (an older row, a newer family) merge as long as
+    they agree on every family they share: a family one run lacks is "not run" in
+    its row.  '' if none is recorded.
+    """
     families: list[ResultFamily]
     cases: list[ResultCase]
 
@@ -277,7 +284,7 @@ def build(sources: list[Source]) -> Table:
         ordered,
         sources,
         sources[0].run.suite_version,
-        next((s.run.catalogue for s in sources if s.run.catalogue), ""),
+        ", ".join(sorted({s.run.catalogue for s in sources if s.run.catalogue})),
         families,
         cases,
     )
@@ -312,15 +319,6 @@ def _check_compatible(sources: list[Source]) -> None:
             raise ResultsError(
                 f"{first.path} and {source.path} come from different suite versions "
                 f"({first.run.suite_version} and {source.run.suite_version}): re-run the older"
-            )
-        ours, theirs = first.run.catalogue, source.run.catalogue
-        if ours and theirs and ours != theirs:
-            current = fingerprint(CASES)
-            stale = [s.path for s in (first, source) if s.run.catalogue != current]
-            raise ResultsError(
-                f"{first.path} and {source.path} were run against different catalogues "
-                f"({ours} and {theirs}); this checkout's is {current}: re-run "
-                f"{' and '.join(stale)}"
             )
 
 
