@@ -197,13 +197,14 @@ func (s *socket) zmq() zmq4.Socket {
 	return s.zs
 }
 
-// idle waits (up to opWait) for a Dial still running on s: zmq4's Dial and
-// Listen must not run at the same time on one socket.
+// idle waits (up to dialWait) for a Dial still running on s: zmq4's Dial
+// and Listen must not run at the same time on one socket. With the wait
+// for Listen itself (opWait), a bind stays within the suite's 2 s grace.
 func (s *socket) idle() error {
 	if s.dial == nil {
 		return nil
 	}
-	if !s.dial.waitFor(opWait) {
+	if !s.dial.waitFor(dialWait) {
 		return fail("EAGAIN", "an earlier connect of this socket is still dialing")
 	}
 	s.dial = nil
