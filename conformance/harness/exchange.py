@@ -15,9 +15,8 @@ test is the same few lines.
 
 Readiness lives here too, so that every test gets it the same way and it
 works over the driver protocol, which has no monitor events: the side that
-speaks first sends with a bounded blocking timeout (a bound REQ or DEALER
-waits for its first peer), and a ROUTER that speaks first retries while its
-peer is not yet routable (``EHOSTUNREACH`` with ``ROUTER_MANDATORY``).
+speaks first sends with a bounded timeout, and its send is retried while its
+peer is not yet there (:func:`send_when_routable`).
 """
 
 from __future__ import annotations
@@ -60,26 +59,32 @@ def first_speakers(pair_types: tuple[str, str]) -> tuple[int, ...]:
 
 
 def send_when_routable(sock: Socket, frames: Frames, timeout_ms: int = TIMEOUT_MS) -> None:
-    """Send from a ROUTER (with ROUTER_MANDATORY) once its peer is routable.
+    """Send ``frames``; from a ROUTER (with ROUTER_MANDATORY), once its peer is routable.
 
     Right after ``connect`` the peer's routing id is not known until the
     handshake ends; libzmq answers EHOSTUNREACH for a few milliseconds.
     Each try is a real send, so this waits on the condition itself.  The
     wait is the test's, like any other: once the test has spent its
     patience (it is failing), a peer that never becomes routable costs
-    little more, on every example Hypothesis shrinks through.
+    little more, on every example Hypothesis shrinks through.  (A REQ or
+    DEALER that refuses at once for want of a peer is retried by every
+    send: :meth:`~conformance.harness.trace.TracedSocket.send`.)
     """
+    if sock.type != "ROUTER":
+        sock.send(frames, timeout_ms)
+        return
     patience = getattr(sock, "patience", None)
     if patience is not None:
         timeout_ms = patience.timeout_ms(timeout_ms)
     start = time.monotonic()
     deadline = start + timeout_ms / 1000
     while True:
+        left_ms = max(0, round((deadline - time.monotonic()) * 1000))
         try:
-            sock.send(frames, timeout_ms)
+            sock.send(frames, left_ms)
             return
         except ZmqError as exc:
-            if exc.code != ErrorCode.EHOSTUNREACH or time.monotonic() > deadline:
+            if exc.code != ErrorCode.EHOSTUNREACH or time.monotonic() >= deadline:
                 if patience is not None and exc.code == ErrorCode.EHOSTUNREACH:
                     patience.charge(time.monotonic() - start)
                 raise
@@ -232,10 +237,7 @@ class Exchange:
         frames = application_frames(
             sock.type, body, delimited=self.delimited, route=self._routes.get(end)
         )
-        if sock.type == "ROUTER":
-            send_when_routable(sock, frames)
-        else:
-            sock.send(frames, TIMEOUT_MS)
+        send_when_routable(sock, frames)
 
     def receive(self, end: int, body: Sequence[bytes]) -> None:
         """Receive at end ``end``; it must be exactly ``body`` in its envelope."""

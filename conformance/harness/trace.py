@@ -31,6 +31,11 @@ from conformance.results.steps import b64
 
 MAX_RECORDED_STEPS = 2000
 
+WAITS_FOR_A_PEER = ("REQ", "DEALER")
+"""The types whose send may be refused at once for want of a peer (RFC 28)."""
+FIRST_RETRY_PAUSE_S = 0.001
+LAST_RETRY_PAUSE_S = 0.05
+
 
 class Trace:
     """The requests of one example, in order, with their answers.
@@ -112,15 +117,44 @@ class TracedSocket:
         self._do("unbind", self.inner.unbind, endpoint, endpoint=endpoint)
 
     def send(self, frames: Sequence[bytes], timeout_ms: int) -> None:
+        """Send within ``timeout_ms``, retrying a REQ's or DEALER's refusal that came early.
+
+        RFC 28 lets a REQ or DEALER with no peer to send to "block on
+        sending, or return a suitable error": libzmq waits for the timeout,
+        zmq.rs and zmq4 answer at once, also while a peer that has just
+        connected is still in its handshake.  A timeout in the suite means
+        "wait that long for a peer", so an EAGAIN that comes before it is
+        tried again, after a pause that grows, until the timeout; every
+        try is a step of the reproduction.
+        """
         timeout_ms = self.patience.timeout_ms(timeout_ms)
-        self._do(
-            "send",
-            self.inner.send,
-            frames,
-            timeout_ms,
-            frames=list(frames),
-            timeout_ms=timeout_ms,
-        )
+        start = time.monotonic()
+        deadline = start + timeout_ms / 1000
+        pause_s = FIRST_RETRY_PAUSE_S
+        while True:
+            left_ms = max(0, round((deadline - time.monotonic()) * 1000))
+            try:
+                self._do(
+                    "send",
+                    self.inner.send,
+                    frames,
+                    left_ms,
+                    frames=list(frames),
+                    timeout_ms=left_ms,
+                )
+                return
+            except ZmqError as exc:
+                refused_early = (
+                    exc.code == ErrorCode.EAGAIN
+                    and self.type in WAITS_FOR_A_PEER
+                    and time.monotonic() + pause_s < deadline
+                )
+                if not refused_early:
+                    if exc.code == ErrorCode.EAGAIN and timeout_ms >= TIMEOUT_MS:
+                        self.patience.charge(time.monotonic() - start)
+                    raise
+            time.sleep(pause_s)  # a retry's pause, not a synchronisation: the send decides
+            pause_s = min(pause_s * 2, LAST_RETRY_PAUSE_S)
 
     def recv(self, timeout_ms: int) -> Frames:
         timeout_ms = self.patience.timeout_ms(timeout_ms)
@@ -136,7 +170,11 @@ class TracedSocket:
             result = operation(*args)
         except ZmqError as exc:
             self._trace.record(self.side, request, {"ok": False, "error": exc.code.value})
-            if exc.code == ErrorCode.EAGAIN and request.get("timeout_ms", 0) >= TIMEOUT_MS:
+            if (
+                op == "recv"
+                and exc.code == ErrorCode.EAGAIN
+                and request["timeout_ms"] >= TIMEOUT_MS
+            ):
                 self.patience.charge(time.monotonic() - start)
             raise
         except BindingBroken as exc:

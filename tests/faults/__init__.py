@@ -8,8 +8,8 @@ one by hand with::
 
     pytest conformance --zmq-binding tests.faults:drop_trailing_empty_frame
 
-Every name in :data:`FAULTS` and :data:`VARIANTS` (and ``correct``) is a factory for
-``--zmq-binding``.
+Every name in :data:`FAULTS`, :data:`VARIANTS` and :data:`ALLOWED` (and
+``correct``) is a factory for ``--zmq-binding``.
 The faults live in one module per part of the catalogue; this package
 gathers them.  A fault changes what a socket sends or what it receives, never both, so
 that in a self-paired run it cannot cancel itself out.
@@ -23,9 +23,19 @@ from conformance.binding import Binding
 from conformance.bindings.pyzmq import PyzmqBinding
 from tests.faults import connections, messages, model, patterns, sockets, variants, wire
 from tests.faults.harness import Fault, FaultyBinding, FaultySocket
-from tests.faults.variants import Variant
+from tests.faults.variants import ALLOWED_DIFFERENCES, AllowedDifference, Variant
 
-__all__ = ["FAULTS", "VARIANTS", "Fault", "FaultyBinding", "FaultySocket", "Variant", "correct"]
+__all__ = [
+    "ALLOWED",
+    "FAULTS",
+    "VARIANTS",
+    "AllowedDifference",
+    "Fault",
+    "FaultyBinding",
+    "FaultySocket",
+    "Variant",
+    "correct",
+]
 
 FAULTS: dict[str, Fault] = {
     fault.name: fault
@@ -44,6 +54,9 @@ VARIANTS: dict[str, Variant] = {
 }
 """Bindings that differ from libzmq where the catalogue allows it (see :mod:`.variants`)."""
 
+ALLOWED: dict[str, AllowedDifference] = {change.name: change for change in ALLOWED_DIFFERENCES}
+"""Bindings that differ from libzmq where a MUST family allows it, which must pass."""
+
 
 def correct() -> Binding:
     """The control: the built-in binding, unchanged, which must pass."""
@@ -52,7 +65,7 @@ def correct() -> Binding:
 
 def __getattr__(name: str) -> Callable[[], Binding]:
     """``tests.faults:<fault or variant name>`` is a factory for ``--zmq-binding``."""
-    change = FAULTS.get(name) or VARIANTS.get(name)
+    change = FAULTS.get(name) or VARIANTS.get(name) or ALLOWED.get(name)
     if change is None:
         raise AttributeError(name)
     return lambda: FaultyBinding(PyzmqBinding(), change)

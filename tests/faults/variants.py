@@ -81,6 +81,53 @@ class RouterWithRandomIds(FaultySocket):
         super().send([self.inner_ids.get(rid, rid), *rest], timeout_ms)
 
 
+class RefusesInvalidPairingsInConnect(FaultySocket):
+    """``connect`` fails for a peer type that may not talk to the bound one (zmq.rs, zmq4).
+
+    Those implementations finish the handshake inside ``connect``, so the
+    refusal RFC 23 asks for comes back as its error.  The binding keeps the
+    type bound at each endpoint to know the outcome in advance.
+    """
+
+    _bound_types: ClassVar[dict[str, str]] = {}
+
+    def bind(self, endpoint):
+        bound = super().bind(endpoint)
+        self._bound_types[bound] = self.type
+        return bound
+
+    def connect(self, endpoint):
+        peer = self._bound_types.get(endpoint)
+        if peer is not None and not Pairing(self.type, peer).valid:
+            raise ZmqError(ErrorCode.EOTHER, f"{self.type} may not talk to {peer}")
+        super().connect(endpoint)
+
+
+class RefusesSendsWithoutPeerAtOnce(FaultySocket):
+    """A REQ or DEALER refuses a send at once (EAGAIN) until it has a peer, whatever the timeout.
+
+    RFC 28 allows it ("SHALL block on sending, or return a suitable error,
+    when it has no available peers"); zmq.rs and zmq4 do it.  A bound socket
+    whose peer has just connected is refused until the handshake is done,
+    so a check that expects its first send to wait would fail it.  Until
+    the first message goes out or comes in, every send here is tried
+    without waiting; after it, sends wait as libzmq's do.
+    """
+
+    def __init__(self, inner, type):
+        super().__init__(inner, type)
+        self.had_peer = False
+
+    def send(self, frames, timeout_ms):
+        super().send(frames, timeout_ms if self.had_peer else 0)
+        self.had_peer = True
+
+    def recv(self, timeout_ms):
+        frames = super().recv(timeout_ms)
+        self.had_peer = True
+        return frames
+
+
 class RelaxedReqDroppingLateReplies(FaultySocket):
     """A REQ_RELAXED REQ that always correlates, so a late reply is dropped, never returned."""
 
@@ -102,6 +149,34 @@ class Variant:
     observed: str = ""
     """For an INFORMATIONAL family: words its observation must contain (libzmq's does not)."""
     types: tuple[str, ...] = SOCKET_TYPES
+
+
+@dataclass(frozen=True)
+class AllowedDifference:
+    """A binding that differs from libzmq where a MUST family allows it: the family must pass it.
+
+    libzmq is only one of the behaviours RFC 28 and RFC 23 allow, and the
+    independent stacks choose others.  A check that assumed libzmq's choice
+    would fail them for the suite's own reasons.
+    """
+
+    name: str
+    socket_class: type[FaultySocket]
+    families: tuple[str, ...]
+    types: tuple[str, ...] = SOCKET_TYPES
+
+
+ALLOWED_DIFFERENCES = (
+    AllowedDifference(
+        "refuses_invalid_pairings_in_connect", RefusesInvalidPairingsInConnect, ("rejection",)
+    ),
+    AllowedDifference(
+        "refuses_sends_without_peer_at_once",
+        RefusesSendsWithoutPeerAtOnce,
+        ("delivery", "envelope", "malformed-request", "no-peer-eagain", "dealer-hwm", "rejection"),
+        types=("REQ", "DEALER"),
+    ),
+)
 
 
 VARIANTS = (
