@@ -120,6 +120,11 @@ func asFailure(err error) *failure {
 		return &failure{code: "EAGAIN", message: err.Error()}
 	case errors.As(err, &transport):
 		return &failure{code: "ENOTSUP", message: err.Error()}
+	case strings.Contains(err.Error(), "no connections available"):
+		// A REQ with no peer refuses at once (req.go reqWriter.write),
+		// which RFC 28 allows: "return a suitable error". zmq4 has no
+		// error value for it to compare with.
+		return &failure{code: "EAGAIN", message: err.Error()}
 	default:
 		return &failure{code: "EOTHER", message: err.Error()}
 	}
