@@ -2,6 +2,7 @@
 
 python -m conformance replay RESULTS.json [--case ID]
                              [--zmq-driver CMD | --zmq-binding MODULE:FACTORY]
+python -m conformance report RESULTS.json [--case ID]
 
 ``replay`` re-runs a failure's reproduction (the driver-protocol requests
 recorded in the results file) against an implementation, the built-in
@@ -10,6 +11,10 @@ from the recorded ones.  Exit status: 1 if the failure reproduces (or the
 implementation broke), 0 if the implementation now answers differently,
 2 if the replay could not run (a bad file, an unknown case, a driver that
 does not start).
+
+``report`` prints a failure (FAIL, BROKEN or KNOWN) as a Markdown issue body
+for the implementation's own tracker; without ``--case`` it lists the cases
+it can report.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from conformance.bindings.driver import DriverBinding
 from conformance.bindings.pyzmq import PyzmqBinding
 from conformance.replay import Replay, render
 from conformance.results import CaseResult, ResultsError, RunResults
+from conformance.tracker import reportable, tracker_report
 
 
 class UsageError(Exception):
@@ -113,6 +119,30 @@ def replay(args: argparse.Namespace) -> int:
     return 1 if result.reproduced or result.broke else 0
 
 
+def report(args: argparse.Namespace) -> int:
+    run = RunResults.load(args.results)
+    cases = reportable(run)
+    if args.case is None:
+        if not cases:
+            raise UsageError(f"{args.results}: no FAIL, BROKEN or KNOWN case to report")
+        for case in cases:
+            print(f"{case.id}  {case.verdict}")
+        return 0
+    matches = [c for c in run.cases if args.case in (c.id, c.case)]
+    if not matches:
+        raise UsageError(f"{args.results}: no case {args.case!r} in these results")
+    chosen = [c for c in matches if c in cases]
+    if not chosen:
+        raise UsageError(f"{args.results}: {args.case} is {matches[0].verdict}: nothing to report")
+    if len(chosen) > 1:
+        ids = ", ".join(c.id for c in chosen)
+        raise UsageError(
+            f"{args.results}: {args.case!r} ran in several peerings; choose one of {ids}"
+        )
+    print(tracker_report(run, chosen[0], args.results))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m conformance", description=__doc__.split("\n")[0]
@@ -158,6 +188,16 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SECONDS",
     )
     again.set_defaults(run=replay)
+    tell = commands.add_parser(
+        "report",
+        help="print a failure as a Markdown issue for the implementation's tracker",
+        description="Print a FAIL, BROKEN or KNOWN case of a results file as a Markdown issue "
+        "body: the statement and its source, what happened, the requests that show it, and "
+        "the command that replays them. Without --case, list the cases it can report.",
+    )
+    tell.add_argument("results", metavar="RESULTS.json", help="a results file (--zmq-results PATH)")
+    tell.add_argument("--case", metavar="ID", help="the case, e.g. delivery/REQ-REP/tcp-self")
+    tell.set_defaults(run=report)
     args = parser.parse_args(argv)
     try:
         return args.run(args)

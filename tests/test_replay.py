@@ -364,3 +364,41 @@ def test_a_wire_reproduction_says_why_it_cannot_be_replayed():
     ]
     with pytest.raises(ResultsError, match="cannot be replayed: a raw ZMTP peer"):
         check_steps(steps)
+
+
+# -- python -m conformance report: a failure as an issue for the implementation's tracker
+
+
+def test_report_writes_an_issue_with_the_steps_and_the_replay_command(results_file, capsys):
+    assert main(["report", str(results_file), "--case", "delivery/REQ-REP/tcp-iut-binds"]) == 0
+    issue = capsys.readouterr().out
+    assert issue.startswith("### impl: delivery/REQ-REP/tcp: ")
+    assert "impl binds, libzmq connects, over tcp" in issue
+    assert "```text\ndelivery/REQ-REP/tcp-iut-binds: FAIL (MUST)" in issue
+    assert "reproduction: " in issue and "iut     send s" in issue
+    replay = f"python -m conformance replay {results_file} --case delivery/REQ-REP/tcp-iut-binds"
+    assert replay in issue
+
+
+def test_report_without_a_case_lists_what_it_can_report(results_file, capsys):
+    assert main(["report", str(results_file)]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert listed == [
+        "delivery/REQ-REP/tcp-iut-binds  FAIL",
+        "delivery/REQ-REP/tcp-self  FAIL",
+        "fifo/DEALER-ROUTER/tcp-self  FAIL",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["{file}", "--case", "fifo/DEALER-REP/tcp-self"], "is PASS: nothing to report"),
+        (["{file}", "--case", "delivery/REQ-REP/tcp"], "ran in several peerings"),
+        (["{file}", "--case", "nope"], "no case 'nope'"),
+    ],
+)
+def test_report_errors_are_one_line_and_exit_2(results_file, capsys, args, message):
+    assert main(["report", *(a.format(file=results_file) for a in args)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1, err
