@@ -48,6 +48,20 @@ FAMILIES = (
         source='RFC 23 "Message framing" (a frame may be empty); libzmq behaviour',
     ),
     Family(
+        name="frame-sizes",
+        statement=(
+            "A frame of any size arrives whole and unchanged: one message carrying a frame "
+            "of each size either side of ZMTP's switch from one-octet to eight-octet sizes "
+            "(254 to 257 bytes) and of 8 KiB and 64 KiB, both ways, and the first long frame "
+            "and the last short one each alone. The content never repeats, so a lost, "
+            "doubled or reordered chunk shows."
+        ),
+        source=(
+            'RFC 23 "Message framing": "a short frame ... size 0 to 255 octets", "a long '
+            'frame ... size 0 to 2^63-1 octets"'
+        ),
+    ),
+    Family(
         name="envelope",
         statement=(
             "A REP stores every frame up to and including the first empty frame, gives its "

@@ -58,6 +58,30 @@ class TruncateLargeFrames(FaultySocket):
         return [f[: self.LIMIT] for f in super().recv(timeout_ms)]
 
 
+class FirstLongFrameLosesAByte(FaultySocket):
+    """A frame of exactly 256 bytes, the first long frame, is sent without its last byte.
+
+    The off-by-one of an encoder that tests ``size <= 256`` where ZMTP's
+    short frames end at 255.
+    """
+
+    def send(self, frames, timeout_ms):
+        super().send([f[:255] if len(f) == 256 else f for f in frames], timeout_ms)
+
+
+class LargeFrameChunksReordered(FaultySocket):
+    """A frame over 16 KiB arrives with its first two 4 KiB chunks swapped (a reassembly bug)."""
+
+    CHUNK = 4096
+
+    def recv(self, timeout_ms):
+        c = self.CHUNK
+        return [
+            f[c : 2 * c] + f[:c] + f[2 * c :] if len(f) > 4 * c else f
+            for f in super().recv(timeout_ms)
+        ]
+
+
 class SplitLongMessages(FaultySocket):
     """A long message is sent as two messages (a batching bug)."""
 
@@ -189,6 +213,8 @@ FAULTS = (
     Fault("swap_first_two_frames", SwapFirstTwoFrames, ("delivery",)),
     Fault("rotate_long_messages", RotateLongMessages, ("delivery",)),
     Fault("truncate_large_frames", TruncateLargeFrames, ("delivery",)),
+    Fault("first_long_frame_loses_a_byte", FirstLongFrameLosesAByte, ("frame-sizes",)),
+    Fault("large_frame_chunks_reordered", LargeFrameChunksReordered, ("frame-sizes", "delivery")),
     Fault("split_long_messages", SplitLongMessages, ("delivery", "atomicity")),
     Fault("skip_lone_empty_frame", SkipLoneEmptyFrame, ("empty-message",)),
     Fault("text_decoded_frames", TextDecodedFrames, ("delivery",)),
