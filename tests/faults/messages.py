@@ -160,7 +160,7 @@ class ReqAnnouncingDealer(FaultySocket):
         deadline = time.monotonic() + timeout_ms / 1000
         while True:
             frames = self.inner.recv(max(0, int((deadline - time.monotonic()) * 1000)))
-            if frames[0] == b"":
+            if frames[0] == b"" and len(frames) > 1:  # a reply is a delimiter and a body
                 self.waiting = False
                 return frames[1:]
 
