@@ -252,6 +252,20 @@ STATE_MACHINE = (
         pairings=_REQ_WITH_ROUTER,
     ),
     Family(
+        name="req-reply-source",
+        statement=(
+            "A REQ connected to two ROUTERs takes the reply to its request only from the "
+            "ROUTER the request went to: a message the other ROUTER sends it meanwhile, "
+            "envelope and all, is discarded, never returned as the reply."
+        ),
+        source=(
+            'RFC 28 "The REQ Socket Type": "SHALL accept an incoming message only from the '
+            'last peer that it sent a request to" and "SHALL discard silently any messages '
+            'received from other peers"'
+        ),
+        pairings=pairings_named("REQ-ROUTER"),
+    ),
+    Family(
         name="no-peer-eagain",
         statement=(
             "A bound REQ or DEALER with no peer refuses a send with EAGAIN, at once without a "

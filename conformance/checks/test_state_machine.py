@@ -13,13 +13,15 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from conformance.binding import ErrorCode, Frames, Socket
+from conformance.binding import ErrorCode, Frames, Socket, ZmqError
 from conformance.harness.assertions import assert_message, expect_error, receive
+from conformance.harness.attempts import attempt
 from conformance.harness.exchange import (
     application_frames,
     is_delimited,
     make_misrouting_visible,
     open_pair,
+    receive_from_any,
     send_when_routable,
 )
 from conformance.harness.identities import routing_ids
@@ -160,6 +162,69 @@ def test_correlating_req_drops_a_late_reply(network, case, body):
         envelope = _request_at(router, body)
         router.send([*envelope, b"reply to C"], TIMEOUT_MS)
         assert_message(receive(req, "REQ"), [b"reply to C"], "REQ received its next reply")
+
+
+# -- a REQ with several peers: the reply comes from the peer asked ------------------
+
+REQ_ID = b"the REQ"
+
+
+STRAY_WAIT_MS = 20
+"""How long the REQ is given to return the stray: it has been there since before the request."""
+
+
+@pytest.mark.zmq_family("req-reply-source")
+def test_req_takes_its_reply_only_from_the_peer_it_asked(network, case):
+    """The peer asked first sends a stray message before the second request goes out.
+
+    Round-robin sends the second request to the other ROUTER; before that one
+    replies, the REQ receives: the stray is all it could return, and it must
+    return nothing.  Whether the stray has crossed its connection by then is
+    a matter of timing, so the scenario is attempted several times.
+    """
+    attempt(network, lambda: _stray_then_reply(network, case))
+
+
+def _stray_then_reply(network, case) -> None:
+    with network.sockets():
+        req = network.socket(network.peering.connector, "REQ", {"ROUTING_ID": REQ_ID})
+        routers = []
+        for _ in range(2):
+            router = network.socket(network.peering.binder, "ROUTER", {"ROUTER_MANDATORY": True})
+            req.connect(router.bind(network.endpoints.new(case.transport)))
+            routers.append(router)
+        first = _request(req, routers, b"first")
+        _reply(req, routers[first], b"first")
+        send_when_routable(routers[first], [REQ_ID, b"", b"from the peer not asked"])
+        second = _request(req, routers, b"second")
+        if second != first:  # the same peer asked twice is round-robin's concern
+            stray = _try_receive(req)
+            assert stray is None, f"REQ returned {stray!r} from the peer it did not ask"
+        _reply(req, routers[second], b"second")
+
+
+def _request(req: Socket, routers: list[Socket], name: bytes) -> int:
+    """Send a request; which ROUTER received it."""
+    req.send([name + b" request"], TIMEOUT_MS)
+    arrival = receive_from_any(routers)
+    assert arrival is not None, f"neither ROUTER received the {name.decode()} request"
+    asked, got = arrival
+    assert_message(got, [REQ_ID, b"", name + b" request"], f"ROUTER {asked} received")
+    return asked
+
+
+def _reply(req: Socket, router: Socket, name: bytes) -> None:
+    router.send([REQ_ID, b"", name + b" reply"], TIMEOUT_MS)
+    assert_message(receive(req, "REQ"), [name + b" reply"], "REQ received")
+
+
+def _try_receive(req: Socket) -> Frames | None:
+    try:
+        return req.recv(STRAY_WAIT_MS)
+    except ZmqError as exc:
+        if exc.code != ErrorCode.EAGAIN:
+            raise
+        return None
 
 
 # -- no peer: EAGAIN -------------------------------------------------------------------

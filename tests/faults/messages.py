@@ -180,6 +180,10 @@ class ReqAnnouncingDealerAtRandom(ReqAnnouncingDealer):
         return super().create(binding, type)
 
 
+class ReqTakingAnyPeersReply(ReqAnnouncingDealer):
+    """A REQ on a DEALER: the first delimited message from any peer is its reply."""
+
+
 class RepPassingUndelimitedRequests(RepRestoringOneHop):
     """A REP on a ROUTER that hands a request without a delimiter to the application.
 
@@ -233,6 +237,7 @@ FAULTS = (
         ("malformed-request",),
         ("REP",),
     ),
+    Fault("req_taking_any_peers_reply", ReqTakingAnyPeersReply, ("req-reply-source",), ("REQ",)),
     Fault(
         "req_passing_undelimited_replies",
         ReqPassingUndelimitedReplies,
