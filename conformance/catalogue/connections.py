@@ -96,6 +96,22 @@ FAMILIES = (
         pairings=_NAMED_PEERS_OF_A_BOUND_ROUTER,
     ),
     Family(
+        name="round-robin-departure",
+        statement=(
+            "When one of the 3 peers connected to a bound DEALER closes, the DEALER stops "
+            "sending to it: once it has seen the departure (at most 3 messages later, each "
+            "lost with the connection), every message reaches one of the 2 peers that remain, "
+            "in turn. (A DEALER that connects keeps the pipe of a peer that left, queueing for "
+            "its return unless IMMEDIATE is set: libzmq behaviour, not checked here.)"
+        ),
+        source=(
+            'RFC 28 "The DEALER Socket Type": "SHALL route outgoing messages to available '
+            'peers using a round-robin strategy" and "SHALL destroy its double queue" when a '
+            "peer disconnects"
+        ),
+        pairings=pairings_named("REP-DEALER", "DEALER-DEALER", "ROUTER-DEALER"),
+    ),
+    Family(
         name="routing-id-reuse",
         statement=(
             "After a peer with an explicit routing id closes, a new peer connecting with the "

@@ -10,6 +10,7 @@ every sender is served, each sender's messages in the order sent.
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from hypothesis import given
@@ -24,7 +25,7 @@ from conformance.harness.exchange import (
     make_misrouting_visible,
     receive_from_any,
 )
-from conformance.harness.network import TIMEOUT_MS
+from conformance.harness.network import ABSENCE_MS, TIMEOUT_MS
 
 TEXT = re.compile(rb"(?:sender (\d+) )?message (\d+)")
 
@@ -83,6 +84,70 @@ def test_client_spreads_messages_round_robin(network, case, peers, rounds):
                 take()
         counts = [len(numbers) for numbers in received]
         assert counts == [rounds] * peers, f"{total} messages spread as {counts} over {peers} peers"
+
+
+LOST_TO_THE_LEAVER = 3
+"""Messages a DEALER may still send to a peer that has closed, before it has seen it go."""
+AFTER_THE_DEPARTURE = 6
+"""Messages that must then all reach the peers that remain, in turn."""
+
+
+@pytest.mark.zmq_family("round-robin-departure")
+@given(leaver=st.integers(min_value=0, max_value=2))
+def test_dealer_leaves_a_departed_peer_out_of_its_round(network, case, leaver):
+    """The DEALER binds, so that a peer that closes is gone for it (no reconnection to wait for)."""
+    peer_type = case.pairing.connects
+    delimited = is_delimited("DEALER", peer_type)
+    with network.sockets():
+        dealer = network.socket(network.peering.binder, "DEALER")
+        endpoint = dealer.bind(network.endpoints.new(case.transport))
+        peers = [network.socket(network.peering.connector, peer_type) for _ in range(3)]
+        for peer in peers:
+            peer.connect(endpoint)
+        sent = 0
+
+        def send_and_take(among: list[int], timeout_ms: int) -> int | None:
+            """Send the next message; which of the peers ``among`` received it, if any."""
+            nonlocal sent
+            frames = application_frames("DEALER", [b"message %d" % sent], delimited=delimited)
+            dealer.send(frames, TIMEOUT_MS)
+            sent += 1
+            arrival = receive_from_any([peers[index] for index in among], timeout_ms)
+            if arrival is None:
+                return None
+            index, got = arrival
+            assert _numbers(got, f"peer {among[index]}")[1] == sent - 1, (
+                f"peer {among[index]} received {got!r}, not message {sent - 1}"
+            )
+            _answer(peers[among[index]], got)
+            return among[index]
+
+        reached: set[int] = set()
+        deadline = time.monotonic() + TIMEOUT_MS / 1000
+        while len(reached) < 3:  # a bound DEALER has a peer's pipe once its handshake is done
+            assert time.monotonic() < deadline, (
+                f"only peers {sorted(reached)} of 3 received the {sent} messages of 2 s"
+            )
+            taker = send_and_take([0, 1, 2], TIMEOUT_MS)
+            assert taker is not None, f"message {sent - 1} reached no peer before any left"
+            reached.add(taker)
+        peers[leaver].close()
+        remaining = [index for index in range(3) if index != leaver]
+        lost, in_a_row = 0, 0
+        while in_a_row < 3:  # a round of 3 without a loss: the departure was seen
+            if send_and_take(remaining, ABSENCE_MS) is None:
+                lost, in_a_row = lost + 1, 0
+                assert lost <= LOST_TO_THE_LEAVER, (
+                    f"{lost} messages sent after peer {leaver} closed reached no peer: the "
+                    "DEALER goes on sending to the departed peer"
+                )
+            else:
+                in_a_row += 1
+        turns = [send_and_take(remaining, TIMEOUT_MS) for _ in range(AFTER_THE_DEPARTURE)]
+        assert None not in turns, f"after peer {leaver} left, messages went to peers {turns}"
+        assert all(a != b for a, b in zip(turns, turns[1:])), (
+            f"after peer {leaver} left, messages went to peers {turns}: not in turn"
+        )
 
 
 def _check_period(received: list[list[int]], peers: int) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 
 import zmq
+from zmq.utils.monitor import recv_monitor_message
 
 from conformance.binding import ErrorCode, OptionValue, ZmqError
 from conformance.bindings.pyzmq import PyzmqSocket
@@ -374,6 +375,45 @@ class DealerWaitingForItsTurn(DealerOnePipePerConnection):
         return self.pipes[self.sent % len(self.pipes)]
 
 
+class DealerKeepingDepartedPeers(FaultySocket):
+    """A bound DEALER that keeps a peer that closed in its rotation: every Nth message is lost.
+
+    A libzmq DEALER underneath; its monitor tells the fault how many peers
+    came and went, and once one has gone, the turn that would have been the
+    departed peer's drops the message, as a rotation that never leaves a
+    peer out would.  (tcp and ipc only: libzmq reports no handshake on inproc.)
+    """
+
+    def __init__(self, inner, type):
+        super().__init__(inner, type)
+        self.monitor = None
+        self.joined = self.departed = self.sent = 0
+
+    def bind(self, endpoint):
+        if self.monitor is None:
+            events = zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_DISCONNECTED
+            self.monitor = self.inner._sock.get_monitor_socket(events)
+        return super().bind(endpoint)
+
+    def send(self, frames, timeout_ms):
+        while self.monitor is not None and self.monitor.poll(0):
+            event = recv_monitor_message(self.monitor)["event"]
+            if event == zmq.EVENT_HANDSHAKE_SUCCEEDED:
+                self.joined += 1
+            else:
+                self.departed += 1
+        self.sent += 1
+        if self.departed and self.sent % self.joined == 0:
+            return  # the departed peer's turn
+        super().send(frames, timeout_ms)
+
+    def close(self):
+        if self.monitor is not None:
+            self.inner._sock.disable_monitor()
+            self.monitor.close(linger=0)
+        super().close()
+
+
 class NewestFirst(FaultySocket):
     """Messages waiting together are handed over newest first (a stack, not a queue)."""
 
@@ -461,6 +501,12 @@ FAULTS = (
         "dealer_always_same_peer",
         DealerAlwaysSamePeer,
         ("round-robin", "dealer-skips-full-pipe"),
+        ("DEALER",),
+    ),
+    Fault(
+        "dealer_keeping_departed_peers",
+        DealerKeepingDepartedPeers,
+        ("round-robin-departure",),
         ("DEALER",),
     ),
     Fault(
