@@ -125,4 +125,34 @@ FAMILIES = (
         source=f"{_RFC28_ROUTER_QUEUES}; {_HANDOVER_MAN_PAGE}",
         pairings=_NAMED_PEERS_OF_A_BOUND_ROUTER,
     ),
+    Family(
+        name="unbind-rebind",
+        statement=(
+            "A bound socket that served a peer, unbinds its endpoint and binds it again "
+            "serves a new peer; unbinding the endpoint a second time, while it is not bound, "
+            "fails. (A peer still connected at the unbind is not checked: libzmq drops the "
+            "socket's pipe to it but not the connection, so that peer loses the next message "
+            "it sends and only then reconnects.)"
+        ),
+        source=(
+            'zmq_unbind(3): "shall unbind a socket ... from the endpoint", error "ENOENT The '
+            'endpoint supplied was not previously bound"; {_RECONNECT_MAN_PAGE}'
+        ),
+        pairings=_SENDING_CONNECTORS,
+        transports=CONNECTION_ORIENTED,
+    ),
+    Family(
+        name="maxmsgsize",
+        statement=(
+            "A socket with MAXMSGSIZE never delivers a message with a frame larger than it "
+            "(it drops that peer's connection), delivers one of exactly that size, and goes "
+            "on serving the other peers. Checked with a limit of 1,000 bytes."
+        ),
+        source=(
+            'zmq_setsockopt(3) ZMQ_MAXMSGSIZE: "Limits the size of the inbound message. If a '
+            'peer sends a message larger than ZMQ_MAXMSGSIZE it is disconnected"'
+        ),
+        pairings=_SENDING_CONNECTORS,
+        transports=CONNECTION_ORIENTED,
+    ),
 )

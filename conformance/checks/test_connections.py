@@ -41,7 +41,7 @@ from conformance.harness.exchange import (
     send_when_routable,
 )
 from conformance.harness.network import ABSENCE_MS, TIMEOUT_MS, Pair
-from conformance.harness.strategies import messages
+from conformance.harness.strategies import NoiseBytes, messages
 
 FAST_RECONNECT = {"RECONNECT_IVL": 1}
 """On a socket that must reconnect: 1 ms instead of libzmq's default 100 ms."""
@@ -356,3 +356,70 @@ def test_a_new_peer_takes_up_a_departed_peers_id(network, case, handover):
         )
         router.send(_router_frames(peer_type, rid, b"to the newcomer"), TIMEOUT_MS)
         _hear(newcomer, b"to the newcomer", "the newcomer")
+
+
+# -- unbind and bind again; MAXMSGSIZE ----------------------------------------------
+
+
+@pytest.mark.zmq_family("unbind-rebind")
+def test_a_socket_unbound_and_bound_again_serves_a_new_peer(network, case):
+    """The peer of before has closed: what becomes of one still connected is not checked.
+
+    libzmq 4.3.5 drops the bound socket's pipe to such a peer at ``unbind``,
+    or a moment later, but not the connection; that peer loses the next
+    message it sends, and only then reconnects.
+    """
+    with network.sockets():
+        binder = network.socket(network.peering.binder, case.pairing.binds)
+        endpoint = binder.bind(network.endpoints.new(case.transport))
+        for round, when in enumerate(("before", "after")):
+            connector = network.socket(network.peering.connector, case.pairing.connects)
+            connector.connect(endpoint)
+            exchange = Exchange(Pair(connector, binder, endpoint))
+            exchange.transfer(0, [b"request %d, %s unbind" % (round, when.encode())])
+            exchange.transfer(1, [b"reply %d" % round])
+            connector.close()
+            if when == "after":
+                break
+            binder.unbind(endpoint)
+            try:
+                binder.unbind(endpoint)
+            except ZmqError:
+                pass
+            else:
+                raise AssertionError(f"unbinding {endpoint} again succeeded: it was not bound")
+            _bind_again(binder, endpoint)
+
+
+MAXMSGSIZE = 1000
+
+
+@pytest.mark.zmq_family("maxmsgsize")
+def test_a_message_over_maxmsgsize_is_never_delivered(network, case):
+    """The peer over the limit sends first; the server must receive the other one's message."""
+    client_type, server_type = case.pairing.connects, case.pairing.binds
+    delimited = is_delimited(client_type, server_type)
+    too_large = NoiseBytes(seed=1, size=MAXMSGSIZE + 1)
+    at_the_limit = NoiseBytes(seed=2, size=MAXMSGSIZE)
+    with network.sockets():
+        server = network.socket(network.peering.binder, server_type, {"MAXMSGSIZE": MAXMSGSIZE})
+        endpoint = server.bind(network.endpoints.new(case.transport))
+        clients = []
+        for body in (too_large, at_the_limit):
+            client = network.socket(network.peering.connector, client_type)
+            client.connect(endpoint)
+            client.send(application_frames(client_type, [body], delimited=delimited), TIMEOUT_MS)
+            clients.append(client)
+        got = receive(server, f"{server_type} with MAXMSGSIZE {MAXMSGSIZE}")
+        route = got[0] if server_type == "ROUTER" and got else None
+        expected = application_frames(server_type, [at_the_limit], delimited=delimited, route=route)
+        assert_message(got, expected, f"{server_type} with MAXMSGSIZE {MAXMSGSIZE} received first")
+        try:
+            late = server.recv(ABSENCE_MS)
+        except ZmqError as exc:
+            if exc.code not in (ErrorCode.EAGAIN, ErrorCode.EFSM):
+                raise
+        else:
+            raise AssertionError(
+                f"{server_type} with MAXMSGSIZE {MAXMSGSIZE} delivered {late!r} too"
+            )

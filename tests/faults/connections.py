@@ -103,6 +103,21 @@ class RouterRetiresDepartedIds(FaultySocket):
             raise
 
 
+class UnbindIgnored(FaultySocket):
+    """unbind() reports success and does nothing: the socket stays bound."""
+
+    def unbind(self, endpoint):
+        pass
+
+
+class MaxmsgsizeIgnored(FaultySocket):
+    """MAXMSGSIZE is accepted and ignored: a message of any size is delivered."""
+
+    def set(self, option, value):
+        if option != "MAXMSGSIZE":
+            super().set(option, value)
+
+
 FAULTS = (
     Fault(
         "queues_only_when_connected",
@@ -118,4 +133,6 @@ FAULTS = (
         ("routing-id-reuse",),
         ("ROUTER",),
     ),
+    Fault("unbind_ignored", UnbindIgnored, ("unbind-rebind",)),
+    Fault("maxmsgsize_ignored", MaxmsgsizeIgnored, ("maxmsgsize",)),
 )
