@@ -116,6 +116,21 @@ FAMILIES = (
         transports=CONNECTION_ORIENTED,
     ),
     Family(
+        name="wire-ping",
+        statement=(
+            "An implementation that greets with ZMTP 3.1 or above answers a PING from a 3.1 "
+            "peer with a PONG that echoes the PING's context (0 to 16 octets), and goes on "
+            "serving the connection. One that greets with 3.0, which has no PING, is "
+            "UNSUPPORTED here."
+        ),
+        source=(
+            'RFC 37 "Connection Heartbeating": "When a peer receives a PING command it SHALL '
+            'respond with a PONG command that echoes the ping-context"'
+        ),
+        pairings=_ALL_FOUR_TYPES,
+        transports=CONNECTION_ORIENTED,
+    ),
+    Family(
         name="wire-property-case",
         level=Level.SHOULD,
         statement=(

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conformance.binding import ErrorCode, ZmqError
 from conformance.catalogue.vocabulary import IUT, IUT_BINDS, IUT_CONNECTS, Pairing
 from conformance.harness.strategies import frames as any_frames
 from conformance.harness.strategies import rarely, short_messages
@@ -194,6 +195,31 @@ def test_a_newer_peer_with_any_metadata_is_served(network, case, data, major, mi
         properties = [(name, pair.raw_type.encode()), *extra]
         ready = Command(codec.READY, codec.encode_metadata(properties))
         pair.raw.handshake(pair.raw_type, greeting=Greeting(major=major, minor=minor), ready=ready)
+        pair.round_trip(body, answer)
+
+
+@pytest.mark.zmq_family("wire-ping")
+@given(
+    data=st.data(),
+    ttl=st.sampled_from([0, 600]),
+    context=st.binary(max_size=16),
+    body=peer_messages,
+    answer=peer_messages,
+)
+def test_ping_is_answered_by_pong_with_its_context(network, case, data, ttl, context, body, answer):
+    """A TTL of 0 or 60 s: one that asks the implementation to hang up no sooner than that."""
+    role = draw_role(data, network)
+    with network.sockets(), wire_pair(network, case, role) as pair:
+        greeting = pair.handshake().greeting
+        if (greeting.major, greeting.minor) < (3, 1):
+            raise ZmqError(
+                ErrorCode.ENOTSUP, f"it greets with ZMTP {greeting.major}.{greeting.minor}"
+            )
+        pair.raw.send_command(Command(codec.PING, ttl.to_bytes(2, "big") + context))
+        pong = pair.raw.read_command()
+        where = f"{role_name(role)}: the {pair.iut.type}'s answer to PING {context!r}"
+        assert pong.name == codec.PONG, f"{where} is {pong.describe()}, not PONG"
+        assert pong.data == context, f"{where} is PONG {pong.data!r}: not the PING's context"
         pair.round_trip(body, answer)
 
 

@@ -33,6 +33,8 @@ MAX_SHORT = 255
 
 READY = b"READY"
 ERROR = b"ERROR"
+PING = b"PING"
+PONG = b"PONG"
 SOCKET_TYPE = b"Socket-Type"
 IDENTITY = b"Identity"
 

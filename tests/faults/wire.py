@@ -285,6 +285,19 @@ class AsServerWhenBound(RelayedSocket):
     outgoing = ServerWhenBound
 
 
+class EmptyPongs(Rewriter):
+    def frame(self, frame):
+        if frame.command and frame.body[:5] == b"\x04PONG":
+            return Command(codec.PONG).frame().encode()
+        return frame.encode()
+
+
+class PongWithoutContext(RelayedSocket):
+    """A PONG leaves out the PING's context (an answer that cannot be matched to its PING)."""
+
+    outgoing = EmptyPongs
+
+
 # -- what the socket accepts or refuses ----------------------------------------------------
 
 
@@ -368,6 +381,7 @@ FAULTS = (
     ),
     Fault("writes_long_sizes_short", WritesLongSizesShort, ("wire-framing",)),
     Fault("as_server_when_bound", AsServerWhenBound, ("wire-greeting",)),
+    Fault("pong_without_context", PongWithoutContext, ("wire-ping",)),
     Fault("refuses_newer_versions", RefusesNewerVersions, ("wire-accept",)),
     Fault("accepts_any_mechanism", AcceptsAnyMechanism, ("wire-refuse-mechanism",)),
     Fault("accepts_any_socket_type", AcceptsAnySocketType, ("wire-refuse-socket-type",)),
