@@ -192,4 +192,21 @@ FAMILIES = (
         pairings=pairings_named("REP-REQ"),
         transports=CONNECTION_ORIENTED,
     ),
+    Family(
+        name="wire-refuse-malformed",
+        statement=(
+            "A peer whose READY's metadata is malformed (a property name or value whose size "
+            "runs past the end of the command) is refused: the connection is closed, nothing "
+            "it sent is delivered, and the next well-formed peer is served. (Not checked, "
+            "though the RFCs rule them out: a property with an empty name, a command frame "
+            "with MORE or a reserved flag bit set; libzmq accepts all three.)"
+        ),
+        source=(
+            'RFC 23 "Framing": "Bits 7-3: Reserved ... MUST be zero", "This bit SHALL be zero '
+            'on command frames"; "The NULL Security Mechanism": "value = 4OCTET *OCTET" (the '
+            "size of what follows); libzmq behaviour (it closes the connection)"
+        ),
+        pairings=pairings_named("REP-REQ"),
+        transports=CONNECTION_ORIENTED,
+    ),
 )

@@ -342,6 +342,24 @@ class AcceptsAnySocketType(RelayedSocket):
     incoming = AnySocketTypeIsValid
 
 
+class MetadataReadLeniently(Rewriter):
+    def frame(self, frame):
+        if frame.command and not self.handshaken:
+            with contextlib.suppress(codec.DecodeError):
+                command = codec.decode_command(frame.body)
+                if command.name == codec.READY:
+                    codec.decode_metadata(command.data)  # raises DecodeError if malformed
+                    return frame.encode()
+            return codec.ready(PEERS[self.socket_type]).frame().encode()
+        return frame.encode()
+
+
+class AcceptsMalformedMetadata(RelayedSocket):
+    """A READY whose metadata runs past its end is read as far as it goes and accepted."""
+
+    incoming = MetadataReadLeniently
+
+
 class AnyFirstCommandIsReady(Rewriter):
     def frame(self, frame):
         if frame.command and not self.handshaken:
@@ -386,6 +404,7 @@ FAULTS = (
     Fault("accepts_any_mechanism", AcceptsAnyMechanism, ("wire-refuse-mechanism",)),
     Fault("accepts_any_socket_type", AcceptsAnySocketType, ("wire-refuse-socket-type",)),
     Fault("takes_any_command_for_ready", TakesAnyCommandForReady, ("wire-refuse-command",)),
+    Fault("accepts_malformed_metadata", AcceptsMalformedMetadata, ("wire-refuse-malformed",)),
 )
 
 VARIANTS = (
