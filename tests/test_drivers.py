@@ -100,8 +100,13 @@ def test_hello_names_the_implementation(driver):
 
 
 def round_trip(client, server, endpoint: str) -> None:
-    """REQ ``client`` asks, REP ``server`` answers, each frame checked."""
-    request, reply = [b"", b"\x00request", b"\xff" * 300], [b"reply", b""]
+    """REQ ``client`` asks, REP ``server`` answers, each frame checked.
+
+    No empty frame in the request: zmq4's REP takes the last empty frame of a
+    request for the delimiter, a bug the suite reports (envelope); this check
+    is of the driver path, not of that.
+    """
+    request, reply = [b"\x00request", b"\xff" * 300], [b"reply", b""]
     client.connect(endpoint)
     client.send(request, TIMEOUT_MS)
     assert server.recv(TIMEOUT_MS) == request
