@@ -16,6 +16,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_LIMIT_S = 120
+TIMED_OUT = -1
+"""The returncode of a run killed at its time limit (pytest's own codes are 0 to 5)."""
 
 
 @dataclass
@@ -35,13 +37,18 @@ def run_suite(*args: str, timeout: float = RUN_LIMIT_S, workers: int = 0) -> Sui
     command = [sys.executable, "-m", "pytest", "conformance", "-q", "-rA", *parallel]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     start = time.monotonic()
-    done = subprocess.run(
-        [*command, *args],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        timeout=timeout,
-    )
+    try:
+        done = subprocess.run(
+            [*command, *args],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired as exc:  # killed; what it wrote so far is bytes
+        partial = (exc.stdout or b"").decode(errors="replace")
+        said = f"{partial}\n[killed at its time limit of {timeout:.0f} s]"
+        return SuiteRun(TIMED_OUT, said, time.monotonic() - start)
     return SuiteRun(done.returncode, done.stdout, time.monotonic() - start)
