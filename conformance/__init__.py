@@ -11,7 +11,16 @@ from conformance.binding import (
     Capabilities,
     ErrorCode,
     Socket,
+    Unsupported,
     ZmqError,
 )
 
-__all__ = ["Binding", "BindingBroken", "Capabilities", "ErrorCode", "Socket", "ZmqError"]
+__all__ = [
+    "Binding",
+    "BindingBroken",
+    "Capabilities",
+    "ErrorCode",
+    "Socket",
+    "Unsupported",
+    "ZmqError",
+]

@@ -18,6 +18,7 @@ it must abort a Hypothesis search at once rather than be shrunk.
 from __future__ import annotations
 
 import enum
+import unittest
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, Union, runtime_checkable
@@ -62,6 +63,26 @@ class ZmqError(Exception):
         self.code = ErrorCode(code)
         self.message = message
         super().__init__(f"{self.code}: {message}" if message else str(self.code))
+
+
+class Unsupported(ZmqError, unittest.SkipTest):
+    """ENOTSUP: the implementation lacks what the case needs, so the case is UNSUPPORTED.
+
+    A ``ZmqError`` with code ENOTSUP to the code that catches those, and a
+    ``unittest.SkipTest`` to the test runners: Hypothesis re-raises a skip at
+    once, where it would shrink any other error, asking again in every
+    example of the shrink for what the implementation has said it lacks.
+    """
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(ErrorCode.ENOTSUP, message)
+
+    @classmethod
+    def reraised(cls, error: ZmqError) -> ZmqError:
+        """``error`` as an :class:`Unsupported` if its code is ENOTSUP, else itself."""
+        if error.code != ErrorCode.ENOTSUP or isinstance(error, cls):
+            return error
+        return cls(error.message)
 
 
 class BindingBroken(BaseException):

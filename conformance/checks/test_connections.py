@@ -290,7 +290,7 @@ def test_router_refuses_a_departed_peer_and_serves_the_rest(network, case, peers
     leaver %= peers
     peer_type = case.pairing.connects
     with network.sockets():
-        router, endpoint = _bound_router(network, case, {})
+        router, endpoint = _bound_router(network, case, {"ROUTER_MANDATORY": True})
         ids = [b"peer %d" % index for index in range(peers)]
         sockets = [_named_peer(network, case, rid) for rid in ids]
         for index, peer in enumerate(sockets):
@@ -333,7 +333,9 @@ def test_a_new_peer_takes_up_a_departed_peers_id(network, case, handover):
     peer_type = case.pairing.connects
     rid = b"reused"
     with network.sockets():
-        router, endpoint = _bound_router(network, case, {"ROUTER_HANDOVER": handover})
+        router, endpoint = _bound_router(
+            network, case, {"ROUTER_MANDATORY": True, "ROUTER_HANDOVER": handover}
+        )
         first = _named_peer(network, case, rid)
         first.connect(endpoint)
         _say(first, b"from the first")

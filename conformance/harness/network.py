@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from conformance.binding import Binding, OptionValue, Socket, ZmqError
+from conformance.binding import Binding, ErrorCode, OptionValue, Socket, Unsupported, ZmqError
 from conformance.catalogue.vocabulary import (
     IUT,
     IUT_BINDS,
@@ -102,8 +102,14 @@ class Network:
         self.trace.record(REFERENCE, {"op": "start", "pattern": pattern, **endpoints}, {"ok": True})
 
     def socket(self, side: str, type: str, options: Options | None = None) -> Socket:
+        try:
+            made = self.binding(side).socket(type)
+        except ZmqError as exc:
+            if exc.code == ErrorCode.ENOTSUP:
+                raise Unsupported.reraised(exc) from None
+            raise
         sock = TracedSocket(
-            self.binding(side).socket(type),
+            made,
             side,
             self.trace,
             self.patience,

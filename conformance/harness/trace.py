@@ -24,6 +24,7 @@ from conformance.binding import (
     Frames,
     OptionValue,
     Socket,
+    Unsupported,
     ZmqError,
 )
 from conformance.harness.patience import TIMEOUT_MS, Patience
@@ -170,6 +171,8 @@ class TracedSocket:
             result = operation(*args)
         except ZmqError as exc:
             self._trace.record(self.side, request, {"ok": False, "error": exc.code.value})
+            if exc.code == ErrorCode.ENOTSUP:
+                raise Unsupported.reraised(exc) from None
             if (
                 op == "recv"
                 and exc.code == ErrorCode.EAGAIN
