@@ -116,10 +116,8 @@ FAMILIES = (
     Family(
         name="rejection",
         statement=(
-            "Peers of an invalid pairing exchange no message in either direction (an "
-            "implementation whose connect completes the handshake may refuse the pairing in "
-            "connect itself), and the bound socket goes on serving a valid peer that connects "
-            "afterwards."
+            "Peers of an invalid pairing exchange no message in either direction, and the "
+            "bound socket goes on serving a valid peer that connects afterwards."
         ),
         source="RFC 23 socket-type validation (only the valid combinations may talk)",
         pairings=INVALID_PAIRINGS,
