@@ -77,13 +77,6 @@ class Unsupported(ZmqError, unittest.SkipTest):
     def __init__(self, message: str = "") -> None:
         super().__init__(ErrorCode.ENOTSUP, message)
 
-    @classmethod
-    def reraised(cls, error: ZmqError) -> ZmqError:
-        """``error`` as an :class:`Unsupported` if its code is ENOTSUP, else itself."""
-        if error.code != ErrorCode.ENOTSUP or isinstance(error, cls):
-            return error
-        return cls(error.message)
-
 
 class BindingBroken(BaseException):
     """The binding itself failed: it hung, exited, or broke the protocol.

@@ -19,7 +19,7 @@ MAX_DELAY_S = 0.003
 
 
 def _lag() -> None:
-    time.sleep(random.uniform(0, MAX_DELAY_S))  # injected slowness, not synchronisation
+    time.sleep(random.uniform(0, MAX_DELAY_S))  # sleep-ok: injected slowness, not synchronisation
 
 
 class Delayed(FaultySocket):

@@ -136,7 +136,8 @@ FAMILIES = (
         ),
         source=(
             'zmq_unbind(3): "shall unbind a socket ... from the endpoint", error "ENOENT The '
-            'endpoint supplied was not previously bound"; {_RECONNECT_MAN_PAGE}'
+            'endpoint supplied was not previously bound"; libzmq behaviour (the peer connected '
+            "at the unbind)"
         ),
         pairings=_SENDING_CONNECTORS,
         transports=CONNECTION_ORIENTED,

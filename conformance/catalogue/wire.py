@@ -202,9 +202,9 @@ FAMILIES = (
             "with MORE or a reserved flag bit set; libzmq accepts all three.)"
         ),
         source=(
-            'RFC 23 "Framing": "Bits 7-3: Reserved ... MUST be zero", "This bit SHALL be zero '
-            'on command frames"; "The NULL Security Mechanism": "value = 4OCTET *OCTET" (the '
-            "size of what follows); libzmq behaviour (it closes the connection)"
+            'RFC 23 "The NULL Security Mechanism": "name = short-size 1*255name-char", "value '
+            '= 4OCTET *OCTET" (each size says what follows); libzmq behaviour (it closes the '
+            "connection)"
         ),
         pairings=pairings_named("REP-REQ"),
         transports=CONNECTION_ORIENTED,

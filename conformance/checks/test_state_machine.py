@@ -167,8 +167,6 @@ def test_correlating_req_drops_a_late_reply(network, case, body):
 # -- a REQ with several peers: the reply comes from the peer asked ------------------
 
 REQ_ID = b"the REQ"
-
-
 STRAY_WAIT_MS = 20
 """How long the REQ is given to return the stray: it has been there since before the request."""
 

@@ -131,7 +131,8 @@ def receive_from_any(
 _CANNOT_POLL = object()
 
 
-def _try_receive(sock: Socket, timeout_ms: int) -> Frames | None:
+def try_receive(sock: Socket, timeout_ms: int) -> Frames | None:
+    """What ``sock`` receives within ``timeout_ms``, or None (EAGAIN, or EFSM: nothing to take)."""
     try:
         return sock.recv(timeout_ms)
     except ZmqError as exc:
@@ -160,7 +161,7 @@ def _poll_then_receive(socks: Sequence[Socket], deadline: float):
             break
         # A short bounded receive, as the polling by turns does: a socket can
         # show a message that its receive then discards (a faulty binding).
-        frames = _try_receive(socks[ready], POLL_SLICE_MS)
+        frames = try_receive(socks[ready], POLL_SLICE_MS)
         if frames is not None:
             return ready, frames
         if time.monotonic() > deadline:
@@ -168,7 +169,7 @@ def _poll_then_receive(socks: Sequence[Socket], deadline: float):
     # Nothing within the deadline: one last look at each, which the
     # reproduction shows as one empty receive per socket.
     for index, sock in enumerate(socks):
-        frames = _try_receive(sock, 0)
+        frames = try_receive(sock, 0)
         if frames is not None:
             return index, frames
     return None
@@ -179,7 +180,7 @@ def _receive_in_turns(socks: Sequence[Socket], deadline: float) -> tuple[int, Fr
     wait_ms = 0  # first a non-blocking look at every socket, then short waits
     while True:
         for index, sock in enumerate(socks):
-            frames = _try_receive(sock, wait_ms)
+            frames = try_receive(sock, wait_ms)
             if frames is not None:
                 return index, frames
         if time.monotonic() > deadline:

@@ -106,7 +106,7 @@ class Network:
             made = self.binding(side).socket(type)
         except ZmqError as exc:
             if exc.code == ErrorCode.ENOTSUP:
-                raise Unsupported.reraised(exc) from None
+                raise Unsupported(exc.message) from None
             raise
         sock = TracedSocket(
             made,

@@ -154,7 +154,7 @@ class TracedSocket:
                     if exc.code == ErrorCode.EAGAIN and timeout_ms >= TIMEOUT_MS:
                         self.patience.charge(time.monotonic() - start)
                     raise
-            time.sleep(pause_s)  # a retry's pause, not a synchronisation: the send decides
+            time.sleep(pause_s)  # sleep-ok: a retry's pause; the send itself decides
             pause_s = min(pause_s * 2, LAST_RETRY_PAUSE_S)
 
     def recv(self, timeout_ms: int) -> Frames:
@@ -172,7 +172,7 @@ class TracedSocket:
         except ZmqError as exc:
             self._trace.record(self.side, request, {"ok": False, "error": exc.code.value})
             if exc.code == ErrorCode.ENOTSUP:
-                raise Unsupported.reraised(exc) from None
+                raise Unsupported(exc.message) from None
             if (
                 op == "recv"
                 and exc.code == ErrorCode.EAGAIN
