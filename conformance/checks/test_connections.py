@@ -18,10 +18,7 @@ it came from.
 
 from __future__ import annotations
 
-import contextlib
-import socket
 import time
-from collections.abc import Iterator
 
 import pytest
 from hypothesis import given
@@ -29,7 +26,6 @@ from hypothesis import strategies as st
 
 from conformance.binding import ErrorCode, Socket, ZmqError
 from conformance.harness.assertions import assert_message, receive
-from conformance.harness.dead_endpoints import LOOPBACK
 from conformance.harness.exchange import (
     POLL_SLICE_MS,
     Exchange,
@@ -59,21 +55,6 @@ def _reconnecting(transport: str, options: dict | None = None) -> dict:
 # -- connect before bind ------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _vacant_endpoint(endpoints, transport: str) -> Iterator[tuple[str, callable]]:
-    """An endpoint nobody listens on yet, and a function that frees it for a bind.
-
-    On tcp the port is held (bound, not listening: a connection is refused)
-    until freed, so that no other process takes it meanwhile.
-    """
-    if transport != "tcp":
-        yield endpoints.new(transport), lambda: None
-        return
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
-        held.bind((LOOPBACK, 0))
-        yield f"tcp://{LOOPBACK}:{held.getsockname()[1]}", held.close
-
-
 def _reply(server: Socket, got: list[bytes], answer: list[bytes], delimited: bool) -> None:
     """``server`` answers what it received along its envelope."""
     if server.type == "REP":
@@ -92,8 +73,7 @@ def test_what_is_sent_before_the_bind_arrives_after_it(network, case, data, answ
     delimited = is_delimited(client_type, server_type)
     most = 1 if client_type == "REQ" else 3
     bodies = data.draw(st.lists(messages, min_size=1, max_size=most), label="sent before bind")
-    vacant = _vacant_endpoint(network.endpoints, case.transport)
-    with vacant as (endpoint, free), network.sockets():
+    with network.endpoints.vacant(case.transport) as (endpoint, free), network.sockets():
         client = network.socket(
             network.peering.connector, client_type, _reconnecting(case.transport)
         )
@@ -180,9 +160,10 @@ def _binder_first(pair: Pair, body: list[bytes], answer: list[bytes], who: str) 
 def test_connector_reconnects_to_a_restarted_peer(network, case, restarts):
     connects, binds = case.pairing.connects, case.pairing.binds
     connector_options, binder_options = _restart_options(connects, binds, case.transport)
-    with network.sockets():
+    with network.endpoints.vacant(case.transport) as (endpoint, free), network.sockets():
         binder = network.socket(network.peering.binder, binds, binder_options)
-        endpoint = binder.bind(network.endpoints.new(case.transport))
+        free()
+        binder.bind(endpoint)
         connector = network.socket(network.peering.connector, connects, connector_options)
         connector.connect(endpoint)
         _binder_first(Pair(connector, binder, endpoint), [b"hello 0"], [b"answer 0"], "the peer")
@@ -372,9 +353,10 @@ def test_a_socket_unbound_and_bound_again_serves_a_new_peer(network, case):
     or a moment later, but not the connection; that peer loses the next
     message it sends, and only then reconnects.
     """
-    with network.sockets():
+    with network.endpoints.vacant(case.transport) as (endpoint, free), network.sockets():
         binder = network.socket(network.peering.binder, case.pairing.binds)
-        endpoint = binder.bind(network.endpoints.new(case.transport))
+        free()
+        binder.bind(endpoint)
         for round, when in enumerate(("before", "after")):
             connector = network.socket(network.peering.connector, case.pairing.connects)
             connector.connect(endpoint)

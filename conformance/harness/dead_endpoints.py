@@ -13,9 +13,7 @@ import contextlib
 import socket
 from collections.abc import Iterator
 
-from conformance.harness.endpoints import Endpoints
-
-LOOPBACK = "127.0.0.1"
+from conformance.harness.endpoints import LOOPBACK, Endpoints
 
 
 @contextlib.contextmanager
