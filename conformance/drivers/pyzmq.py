@@ -327,9 +327,16 @@ def highest_protocol(argv):
 
 
 def main(argv=None):
-    highest = highest_protocol(sys.argv[1:] if argv is None else argv)
+    return serve(Driver(highest_protocol(sys.argv[1:] if argv is None else argv)))
+
+
+def serve(driver):
+    """Answer DRIVER's requests from stdin until ``bye`` or the end of stdin.
+
+    DRIVER has ``handle(request)``, which returns the results or raises a
+    Failure, and ``close_all()``.
+    """
     out = protocol_output()
-    driver = Driver(highest)
     for line in sys.stdin.buffer:
         try:
             request = parse(line)
