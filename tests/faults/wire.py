@@ -155,14 +155,15 @@ class Relay:
                 continue
 
     def close(self) -> None:
+        """Stop every thread at once: shutdown wakes a blocked accept or recv; close does not."""
         self.stopping.set()
-        with contextlib.suppress(OSError):
-            self.listener.close()
-        for sock in self.sockets:
+        for sock in (self.listener, *self.sockets):
             with contextlib.suppress(OSError):
-                sock.close()
+                sock.shutdown(socket.SHUT_RDWR)
         for thread in self.threads:
             thread.join(timeout=1)
+        for sock in (self.listener, *self.sockets):
+            sock.close()
 
 
 def _address(endpoint: str):
