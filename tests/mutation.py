@@ -3,10 +3,14 @@
     python -m tests.mutation            every fault against the whole suite
     python -m tests.mutation --fast     every fault against only the families meant to catch it
     python -m tests.mutation --fault swap_first_two_frames --fault drop_empty_frames
+    python -m tests.mutation --fast --driver    the same, through a driver
 
 Each fault of :data:`tests.faults.FAULTS` runs the suite in a fresh
 interpreter (``--zmq-binding tests.faults:<fault>``), on the ``mutation``
 profile: derandomized, no shrinking, since only the verdict counts here.
+With ``--driver`` each binding runs behind a driver process instead
+(``--zmq-driver "python -m conformance.drivers.binding tests.faults:<fault>"``,
+protocol 2), the path every implementation in another language takes.
 The case that caught it is read from the run's results file.  The correct
 binding runs the same way as the control, and must pass.  The exit status
 is 0 exactly when every fault is caught and the control passes.
@@ -67,12 +71,21 @@ def families_expression(families: tuple[str, ...]) -> str:
 
 
 def run_binding(
-    binding: str, families: tuple[str, ...] = (), *, stop_at_first: bool = True
+    binding: str,
+    families: tuple[str, ...] = (),
+    *,
+    stop_at_first: bool = True,
+    through_driver: bool = False,
 ) -> Outcome:
     """Run the suite (or ``families`` of it) against ``tests.faults:<binding>``."""
     with tempfile.TemporaryDirectory(prefix="zc-mutation-") as tmp:
         results = Path(tmp) / "results.json"
-        args = ["--zmq-binding", f"tests.faults:{binding}", "--hypothesis-profile", "mutation"]
+        if through_driver:
+            served = f"{sys.executable} -m conformance.drivers.binding tests.faults:{binding}"
+            args = ["--zmq-driver", served]
+        else:
+            args = ["--zmq-binding", f"tests.faults:{binding}"]
+        args += ["--hypothesis-profile", "mutation"]
         args += ["--zmq-results", str(results)]
         if families:
             args += ["-k", families_expression(families)]
@@ -112,6 +125,11 @@ def main(argv: list[str] | None = None) -> int:
         "--fault", action="append", metavar="NAME", help="only this fault (repeatable)"
     )
     parser.add_argument(
+        "--driver",
+        action="store_true",
+        help="run each binding behind a driver process (conformance.drivers.binding)",
+    )
+    parser.add_argument(
         "--jobs", type=int, default=2, help="runs at once (default 2: one per core)"
     )
     args = parser.parse_args(argv)
@@ -131,8 +149,16 @@ def main(argv: list[str] | None = None) -> int:
 
     start = time.monotonic()
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        control = pool.submit(run_binding, CONTROL, families_of(CONTROL), stop_at_first=False)
-        outcomes = list(pool.map(lambda n: run_binding(n, families_of(n)), names))
+        control = pool.submit(
+            run_binding,
+            CONTROL,
+            families_of(CONTROL),
+            stop_at_first=False,
+            through_driver=args.driver,
+        )
+        outcomes = list(
+            pool.map(lambda n: run_binding(n, families_of(n), through_driver=args.driver), names)
+        )
     control_outcome = control.result()
 
     rows = [
@@ -160,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         f"mutation score: {caught}/{len(outcomes)} faults caught "
         f"({100 * caught / len(outcomes):.0f}%) in {time.monotonic() - start:.0f} s"
         f"{' (fast: expected families only)' if args.fast else ''}"
+        f"{' through the binding driver' if args.driver else ''}"
     )
     if not control_outcome.passed:
         print(f"CONTROL FAILED: the correct binding failed {control_outcome.first_case}")

@@ -123,7 +123,7 @@ def receive_from_any(
     arrival = _poll_then_receive(socks, deadline)
     if arrival is _CANNOT_POLL:
         arrival = _receive_in_turns(socks, deadline)
-    if arrival is None and patience is not None:
+    if arrival is None and patience is not None and timeout_ms >= TIMEOUT_MS:
         patience.charge(time.monotonic() - start)
     return arrival
 

@@ -261,6 +261,13 @@ class ConformanceSession:
         metafunc.parametrize(("case", "peering"), params)
 
     @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_call(self, item: pytest.Item):
+        from conformance.plugin.profiles import quiet_about_slow_shrinking
+
+        with quiet_about_slow_shrinking():
+            return (yield)
+
+    @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         from conformance.plugin.verdicts import judge
 

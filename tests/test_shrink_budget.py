@@ -1,0 +1,62 @@
+"""A failing case stops shrinking once its budget is spent, and still reports its failure.
+
+Counted in examples run, not timed: with a budget of 0 s, Hypothesis runs
+the failing example once more as its shrinking starts, stops there, and
+replays it for the report.  With the suite's budget it shrinks as usual.
+If a Hypothesis release stops honouring the bound, the first test fails.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.internal.conjecture import engine
+
+from conformance.plugin import profiles
+
+LONG = 3
+
+
+def _run_failing_test() -> tuple[list[list[bytes]], list[str]]:
+    """Run a test that fails on messages of LONG frames or more: every example, every report."""
+    ran: list[list[bytes]] = []
+    reported: list[str] = []
+
+    @settings(
+        database=None,
+        derandomize=True,
+        max_examples=100,
+        report_multiple_bugs=False,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(st.lists(st.binary(), min_size=1))
+    def check(frames):
+        ran.append(frames)
+        assert len(frames) < LONG
+
+    with (
+        profiles.with_reporter(reported.append),
+        profiles.quiet_about_slow_shrinking(),
+        pytest.raises(AssertionError),
+    ):
+        check()
+    return ran, reported
+
+
+def test_shrinking_stops_when_its_budget_is_spent(monkeypatch):
+    monkeypatch.setattr(profiles, "SHRINK_BUDGET_S", 0.0)
+    monkeypatch.setattr(engine, "MAX_SHRINKING_SECONDS", engine.MAX_SHRINKING_SECONDS)
+    profiles.bound_shrinking()
+    ran, reported = _run_failing_test()
+    first_failure = next(i for i, frames in enumerate(ran) if len(frames) >= LONG)
+    assert len(ran) == first_failure + 3, "examples ran after the budget was spent"
+    assert ran[-1] == ran[first_failure], "the report is not the failing example found"
+    assert not any("five minutes" in text for text in reported), reported
+
+
+def test_within_the_budget_the_failure_is_shrunk(monkeypatch):
+    monkeypatch.setattr(engine, "MAX_SHRINKING_SECONDS", engine.MAX_SHRINKING_SECONDS)
+    profiles.bound_shrinking()
+    ran, _ = _run_failing_test()
+    assert ran[-1] == [b""] * LONG
