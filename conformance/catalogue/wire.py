@@ -209,4 +209,24 @@ FAMILIES = (
         pairings=pairings_named("REP-REQ"),
         transports=CONNECTION_ORIENTED,
     ),
+    Family(
+        name="wire-flawed-ready",
+        level=Level.INFORMATIONAL,
+        statement=(
+            "What the implementation does with a peer whose READY breaks a rule that RFC 23 "
+            "leaves the receiver free to check: its command frame has MORE set, or a reserved "
+            "flag bit, or one of its properties has an empty name. It accepts that peer "
+            "(delivers its message intact and answers it) or refuses it (closes the "
+            "connection, delivers nothing it sent); either way the next well-formed peer is "
+            "served, and nothing else may happen. libzmq 4.3.5 accepts all three."
+        ),
+        source=(
+            'RFC 23 "Framing": "Bits 7-3 are reserved for future use and MUST be zero", MORE '
+            '"SHALL be zero on command frames"; "The NULL Security Mechanism": "Zero-sized names '
+            'are not valid", "Both peers SHOULD then parse, and MAY validate the READY command. '
+            'Either or both peer MAY then choose to close the connection if validation failed."'
+        ),
+        pairings=pairings_named("ROUTER-DEALER"),
+        transports=CONNECTION_ORIENTED,
+    ),
 )

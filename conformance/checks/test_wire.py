@@ -14,14 +14,18 @@ end of the connection, before a well-formed peer is served.
 from __future__ import annotations
 
 import contextlib
+import time
 from dataclasses import dataclass
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conformance.binding import Unsupported
+from conformance.binding import Frames, Socket, Unsupported
 from conformance.catalogue.vocabulary import IUT, IUT_BINDS, IUT_CONNECTS, Pairing
+from conformance.harness.assertions import assert_message
+from conformance.harness.exchange import POLL_SLICE_MS, application_frames, try_receive
+from conformance.harness.network import TIMEOUT_MS
 from conformance.harness.strategies import frames as any_frames
 from conformance.harness.strategies import rarely, short_messages
 from conformance.wire import codec
@@ -253,44 +257,58 @@ def refused_then_served(network, case, role, stream: Stream, body, answer) -> No
     wrote may reach the application: the well-formed peer's message is the
     first delivered, and the only one.
     """
-    pairing: Pairing = case.pairing
     with network.sockets(), contextlib.ExitStack() as stack:
-        trace, patience = network.trace, network.patience
-        if role == IUT_BINDS:
-            iut = network.socket(IUT, pairing.binds)
-            endpoint = iut.bind(network.endpoints.new(case.transport))
-            refused = stack.enter_context(WirePeer.connect(endpoint, trace, patience))
-            raw_type = pairing.connects
-        else:
-            bad = stack.enter_context(
-                WireListener(network.endpoints.new(case.transport), trace, patience)
-            )
-            iut = network.socket(IUT, pairing.connects)
-            iut.connect(bad.endpoint)
-            refused = stack.enter_context(bad.accept())
-            raw_type = pairing.binds
-        with contextlib.suppress(WireClosed):
-            refused.send_greeting(stream.greeting)
-            refused.read_greeting()
-            refused.send(stream.rest, stream.what)
+        iut, refused, endpoint = _iut_and_raw_peer(network, case, role, stack)
+        _write(refused, stream)
         try:
             refused.wait_closed()
         except WireTimeout as exc:
             raise AssertionError(f"a peer that sent {stream.what} was not cut off: {exc}") from None
+        _next_peer_served(network, case, role, stack, iut, endpoint, body, answer)
 
-        if role == IUT_BINDS:
-            good = stack.enter_context(WirePeer.connect(endpoint, trace, patience))
-        else:
-            listener = stack.enter_context(
-                WireListener(network.endpoints.new(case.transport), trace, patience)
-            )
-            iut.connect(listener.endpoint)
-            good = stack.enter_context(listener.accept())
-            endpoint = listener.endpoint
-        pair = WirePair(iut, good, raw_type, role, endpoint, network)
-        pair.handshake()
-        pair.round_trip(body, answer)
-        pair.nothing_more()
+
+def _iut_and_raw_peer(network, case, role, stack) -> tuple[Socket, WirePeer, str]:
+    """The implementation's socket in ``role``, a raw peer connected to it, and the endpoint."""
+    pairing: Pairing = case.pairing
+    trace, patience = network.trace, network.patience
+    if role == IUT_BINDS:
+        iut = network.socket(IUT, pairing.binds)
+        endpoint = iut.bind(network.endpoints.new(case.transport))
+        return iut, stack.enter_context(WirePeer.connect(endpoint, trace, patience)), endpoint
+    listener = stack.enter_context(
+        WireListener(network.endpoints.new(case.transport), trace, patience)
+    )
+    iut = network.socket(IUT, pairing.connects)
+    iut.connect(listener.endpoint)
+    return iut, stack.enter_context(listener.accept()), listener.endpoint
+
+
+def _write(peer: WirePeer, stream: Stream) -> None:
+    """Greet, read the implementation's greeting, write the rest; the peer may be cut off."""
+    with contextlib.suppress(WireClosed):
+        peer.send_greeting(stream.greeting)
+        peer.read_greeting()
+        peer.send(stream.rest, stream.what)
+
+
+def _next_peer_served(network, case, role, stack, iut, endpoint, body, answer) -> None:
+    """A well-formed peer connects next (to a new listener, if the implementation dials) and
+    is served; the implementation holds nothing else."""
+    trace, patience = network.trace, network.patience
+    raw_type = raw_type_of(case, role)
+    if role == IUT_BINDS:
+        good = stack.enter_context(WirePeer.connect(endpoint, trace, patience))
+    else:
+        listener = stack.enter_context(
+            WireListener(network.endpoints.new(case.transport), trace, patience)
+        )
+        iut.connect(listener.endpoint)
+        good = stack.enter_context(listener.accept())
+        endpoint = listener.endpoint
+    pair = WirePair(iut, good, raw_type, role, endpoint, network)
+    pair.handshake()
+    pair.round_trip(body, answer)
+    pair.nothing_more()
 
 
 @dataclass(frozen=True)
@@ -425,3 +443,71 @@ def test_a_malformed_ready_is_refused(network, case, data, body, answer):
     probe = [b"", b"from a refused peer"] if raw_type in ("REQ", "REP") else [b"refused"]
     stream = Stream(Greeting(), ready + codec.encode_message(probe), what)
     refused_then_served(network, case, role, stream, body, answer)
+
+
+def _flawed_readies(raw_type: str) -> st.SearchStrategy[tuple[str, str, bytes]]:
+    """(the flaw, as observed; the flaw in full; the octets of a READY frame that has it)."""
+    ready = codec.ready(raw_type.encode()).frame()
+
+    def with_flags(flag: int, flaw: str, detail: str) -> tuple[str, str, bytes]:
+        return flaw, detail, codec.Frame(ready.flags | flag, ready.body).encode()
+
+    def empty_name(value: bytes) -> tuple[str, str, bytes]:
+        frame = codec.ready(raw_type.encode(), extra=[(b"", value)]).frame()
+        detail = f"a READY with a property of empty name (value {value!r})"
+        return "a property with an empty name", detail, frame.encode()
+
+    return st.one_of(
+        st.just(with_flags(codec.MORE, "MORE set", "a READY frame with MORE set")),
+        st.integers(3, 7).map(
+            lambda bit: with_flags(
+                1 << bit, "a reserved flag bit set", f"a READY frame with reserved bit {bit} set"
+            )
+        ),
+        st.binary(max_size=8).map(empty_name),
+    )
+
+
+def _delivered_or_cut_off(iut: Socket, peer: WirePeer) -> Frames | None:
+    """What the implementation delivers from ``peer``, or None once it has cut ``peer`` off.
+
+    Looks at both in turn, briefly, so that neither outcome waits out a timeout.
+    """
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while time.monotonic() < deadline:
+        got = try_receive(iut, POLL_SLICE_MS)
+        if got is not None:
+            return got
+        with contextlib.suppress(WireTimeout):
+            peer.wait_closed(POLL_SLICE_MS)
+            return None
+    raise AssertionError(
+        f"within {TIMEOUT_MS} ms the implementation neither delivered the peer's message "
+        "nor closed its connection"
+    )
+
+
+@pytest.mark.zmq_family("wire-flawed-ready")
+@given(data=st.data(), body=short_messages, answer=short_messages)
+def test_a_flawed_ready_is_accepted_or_refused(network, case, data, body, answer):
+    """The raw peer speaks first, a DEALER or a ROUTER (whose routing id stays off the wire)."""
+    role = draw_role(data, network)
+    raw_type = raw_type_of(case, role)
+    flaw, detail, ready = data.draw(_flawed_readies(raw_type), label="READY")
+    stream = Stream(Greeting(), ready + codec.encode_message(body), detail)
+    with network.sockets(), contextlib.ExitStack() as stack:
+        iut, peer, endpoint = _iut_and_raw_peer(network, case, role, stack)
+        _write(peer, stream)
+        got = _delivered_or_cut_off(iut, peer)
+        if got is None:
+            network.observe(f"{flaw}: refused")
+            _next_peer_served(network, case, role, stack, iut, endpoint, body, answer)
+            return
+        network.observe(f"{flaw}: accepted")
+        pair = WirePair(iut, peer, raw_type, role, endpoint, network)
+        pair.route = got[0] if iut.type == "ROUTER" else None
+        expected = application_frames(iut.type, body, delimited=False, route=pair.route)
+        assert_message(got, expected, f"the implementation received, after {detail},")
+        peer.read_command()  # the implementation's READY
+        pair.iut_sends(answer)
+        pair.raw_receives(answer)

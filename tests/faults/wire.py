@@ -390,6 +390,28 @@ class HonoursIdentityInAnyCase(RelayedSocket):
     incoming = IdentityInAnyCase
 
 
+def _flawed(frame: Frame) -> bool:
+    """A READY frame with MORE or a reserved bit set, or a property with an empty name."""
+    if frame.more or frame.flags & codec.RESERVED:
+        return True
+    with contextlib.suppress(codec.DecodeError):
+        return any(name == b"" for name, _ in codec.decode_command(frame.body).properties)
+    return False
+
+
+class FlawedReadyRefused(Rewriter):
+    def frame(self, frame):
+        if frame.command and not self.handshaken and _flawed(frame):
+            return codec.ready(b"PUB").frame().encode()  # a peer libzmq refuses
+        return frame.encode()
+
+
+class RefusesFlawedReady(RelayedSocket):
+    """A READY with MORE or a reserved bit set, or an empty property name, is refused."""
+
+    incoming = FlawedReadyRefused
+
+
 FAULTS = (
     Fault("announces_wrong_socket_type", AnnouncesWrongSocketType, ("wire-ready",), ("REQ", "REP")),
     Fault(
@@ -409,6 +431,14 @@ FAULTS = (
 )
 
 VARIANTS = (
+    Variant(
+        "refuses_flawed_ready",
+        RefusesFlawedReady,
+        "wire-flawed-ready",
+        Verdict.INFORMATIONAL,
+        observed="refused",
+        types=("DEALER", "ROUTER"),
+    ),
     Variant(
         "honours_identity_in_any_case",
         HonoursIdentityInAnyCase,
