@@ -229,4 +229,19 @@ FAMILIES = (
         pairings=pairings_named("ROUTER-DEALER"),
         transports=CONNECTION_ORIENTED,
     ),
+    Family(
+        name="wire-truncated",
+        statement=(
+            "A peer that ends its connection part way, in its greeting, in its READY or in "
+            "the middle of a message (between frames or inside one, short or long), has "
+            "nothing of its unfinished message delivered; the next well-formed peer is "
+            "served, and its message is the only one delivered."
+        ),
+        source=(
+            'RFC 23 "Messages": "an implementation SHALL always send and deliver messages '
+            'atomically, that is, all the frames of a message, or none of them"'
+        ),
+        pairings=pairings_named("ROUTER-DEALER"),
+        transports=CONNECTION_ORIENTED,
+    ),
 )

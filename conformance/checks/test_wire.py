@@ -511,3 +511,42 @@ def test_a_flawed_ready_is_accepted_or_refused(network, case, data, body, answer
         peer.read_command()  # the implementation's READY
         pair.iut_sends(answer)
         pair.raw_receives(answer)
+
+
+PARTS = ("greeting", "READY", "message")
+
+
+@pytest.mark.zmq_family("wire-truncated")
+@given(data=st.data(), cut_in=st.sampled_from(PARTS), body=wire_messages, served=short_messages)
+def test_a_message_cut_short_is_never_delivered(network, case, data, cut_in, body, served):
+    """The raw peer writes part of a well-formed stream and ends its side (a FIN, not a reset).
+
+    The pairing is one where nothing of the cut-off peer stays in the
+    implementation's queues: its ROUTER routes the next peer's reply by that
+    peer's id, and its bound DEALER drops a connection's queue with it.  The
+    next peer sends ``served`` and has it back.
+    """
+    role = draw_role(data, network)
+    raw_type = raw_type_of(case, role)
+    greeting = Greeting().encode()
+    ready = codec.ready(raw_type.encode()).frame().encode()
+    message = codec.encode_message(body)
+    start, end = {
+        "greeting": (0, len(greeting)),
+        "READY": (len(greeting), len(greeting) + len(ready)),
+        "message": (len(greeting) + len(ready), len(greeting) + len(ready) + len(message)),
+    }[cut_in]
+    cut = data.draw(st.integers(start, end - 1), label=f"octets written (cut in the {cut_in})")
+    with network.sockets(), contextlib.ExitStack() as stack:
+        iut, peer, endpoint = _iut_and_raw_peer(network, case, role, stack)
+        with contextlib.suppress(WireClosed):
+            if cut <= len(greeting):
+                if cut:
+                    peer.send(greeting[:cut], f"the first {cut} octets of a greeting")
+            else:
+                peer.send_greeting()
+                peer.read_greeting()
+                rest = (ready + message)[: cut - len(greeting)]
+                peer.send(rest, f"a READY and a message, cut after {cut} octets in all")
+        peer.end_writing()
+        _next_peer_served(network, case, role, stack, iut, endpoint, served, served)

@@ -266,6 +266,13 @@ class WirePeer:
                     f"the implementation kept the connection open for {timeout_ms} ms"
                 ) from None
 
+    def end_writing(self) -> None:
+        """End our side of the connection (a FIN): the implementation reads what we wrote, then
+        the end."""
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_WR)
+        self.recorder.record({"op": "shutdown", "what": "the raw peer's side"}, {"ok": True})
+
     def close(self) -> None:
         if not self.closed:
             self.closed = True

@@ -69,6 +69,10 @@ class Rewriter:
     def frame(self, frame: Frame) -> bytes:
         return frame.encode()
 
+    def end(self) -> bytes:
+        """What to write when the sender has ended its side of the connection."""
+        return b""
+
 
 def rewrite_ready(frame: Frame, change) -> bytes:
     """``frame``, with its READY's properties passed through ``change`` if it is one."""
@@ -138,6 +142,7 @@ class Relay:
                 except socket.timeout:
                     continue
                 if not data:
+                    self._send_all(sink, rewriter.end())
                     break
                 self._send_all(sink, rewriter.feed(data))
         except OSError:
@@ -412,6 +417,31 @@ class RefusesFlawedReady(RelayedSocket):
     incoming = FlawedReadyRefused
 
 
+class TruncatedMessageCompleted(Rewriter):
+    def __init__(self, socket_type: str, bound: bool) -> None:
+        super().__init__(socket_type, bound)
+        self.in_message = False
+
+    def frame(self, frame):
+        if not frame.command:
+            self.in_message = frame.more
+        return frame.encode()
+
+    def end(self):
+        if self.offset < codec.GREETING_SIZE or not self.handshaken:
+            return b""
+        if self.buffer:  # a frame cut short: as far as it came, made the last
+            head = 9 if self.buffer[0] & codec.LONG else 2
+            return codec.message_frame(bytes(self.buffer[head:])).encode()
+        return codec.message_frame(b"").encode() if self.in_message else b""
+
+
+class DeliversTruncatedMessages(RelayedSocket):
+    """A peer that hangs up part way through a message has what came of it delivered."""
+
+    incoming = TruncatedMessageCompleted
+
+
 FAULTS = (
     Fault("announces_wrong_socket_type", AnnouncesWrongSocketType, ("wire-ready",), ("REQ", "REP")),
     Fault(
@@ -428,6 +458,12 @@ FAULTS = (
     Fault("accepts_any_socket_type", AcceptsAnySocketType, ("wire-refuse-socket-type",)),
     Fault("takes_any_command_for_ready", TakesAnyCommandForReady, ("wire-refuse-command",)),
     Fault("accepts_malformed_metadata", AcceptsMalformedMetadata, ("wire-refuse-malformed",)),
+    Fault(
+        "delivers_truncated_messages",
+        DeliversTruncatedMessages,
+        ("wire-truncated",),
+        ("DEALER", "ROUTER"),
+    ),
 )
 
 VARIANTS = (
