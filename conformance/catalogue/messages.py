@@ -145,4 +145,23 @@ FAMILIES = (
         source='RFC 28 "The ROUTER Socket Type", "The DEALER Socket Type"; guide chapter 3',
         pairings=_CLIENT_SERVER,
     ),
+    Family(
+        name="sustained-exchange",
+        statement=(
+            "Round trip after round trip, two REQ clients at a time, through a ROUTER-to-"
+            "DEALER proxy to two REP workers, with high-water marks of 1 (but for the sends of "
+            "the proxy's ROUTER, which drops what it cannot queue) and then the default: each "
+            "request reaches a worker and each reply its own client, intact, "
+            "nothing lost and nothing stalled, for 5 round trips per example of the profile "
+            "(500 at the default 100 examples, 10,000 in the thorough profile) at each high-"
+            "water mark. The pairing names the client and the proxy's frontend."
+        ),
+        source=(
+            'RFC 28 "The ROUTER Socket Type", "The DEALER Socket Type"; RFC 23 "Socket '
+            'Semantics": "A message SHALL NOT be delivered more than once", "All messages '
+            'between two immediate peers SHALL be delivered in order"; guide chapter 3 (the '
+            "proxy)"
+        ),
+        pairings=pairings_named("REQ-ROUTER"),
+    ),
 )

@@ -211,6 +211,28 @@ class ReqPassingUndelimitedReplies(ReqAnnouncingDealer):
         return frames[1:] if frames[0] == b"" else frames
 
 
+class StallsAfterItsCredit(FaultySocket):
+    """After its 256th message a socket receives nothing more: a credit never given back.
+
+    The bug class of flow control done by counting: the sender may write so
+    many messages before the reader acknowledges, and an acknowledgement
+    that is lost (or a counter that wraps) stops the pipe for good.
+    """
+
+    CREDIT = 256
+
+    def __init__(self, inner, type):
+        super().__init__(inner, type)
+        self.received = 0
+
+    def recv(self, timeout_ms):
+        if self.received >= self.CREDIT:
+            raise ZmqError(ErrorCode.EAGAIN, f"nothing within {timeout_ms} ms")
+        frames = super().recv(timeout_ms)
+        self.received += 1
+        return frames
+
+
 FAULTS = (
     Fault("drop_trailing_empty_frame", DropTrailingEmptyFrame, ("delivery",)),
     Fault("drop_empty_frames", DropEmptyFrames, ("delivery",)),
@@ -218,6 +240,7 @@ FAULTS = (
     Fault("rotate_long_messages", RotateLongMessages, ("delivery",)),
     Fault("truncate_large_frames", TruncateLargeFrames, ("delivery",)),
     Fault("first_long_frame_loses_a_byte", FirstLongFrameLosesAByte, ("frame-sizes",)),
+    Fault("stalls_after_its_credit", StallsAfterItsCredit, ("sustained-exchange",)),
     Fault("large_frame_chunks_reordered", LargeFrameChunksReordered, ("frame-sizes", "delivery")),
     Fault("split_long_messages", SplitLongMessages, ("delivery", "atomicity")),
     Fault("skip_lone_empty_frame", SkipLoneEmptyFrame, ("empty-message",)),
