@@ -340,6 +340,21 @@ QUEUEING = (
         pairings=_DEALER_TO_A_QUEUEING_PEER,
     ),
     Family(
+        name="hwm-after-connect",
+        statement=(
+            "A SNDHWM set on a DEALER once it is connected (after its connect, or, bound, once "
+            "its peer's first message has arrived) holds for that connection: over "
+            "inproc, to a peer that does not read, its queue takes exactly the new SNDHWM plus "
+            "the peer's RCVHWM, and the peer receives every message it took, in order."
+        ),
+        source=(
+            'zmq_setsockopt(3): "All options, with the exception of [...] ZMQ_SNDHWM and '
+            'ZMQ_RCVHWM, only take effect for subsequent socket bind/connects"'
+        ),
+        pairings=_DEALER_TO_A_QUEUEING_PEER,
+        transports=("inproc",),
+    ),
+    Family(
         name="rep-never-blocks",
         statement=(
             "A REP replying to a client that does not read never blocks or fails: each reply "

@@ -179,6 +179,32 @@ def test_dealer_at_hwm_refuses_and_loses_nothing(network, case, sndhwm, rcvhwm):
         )
 
 
+@pytest.mark.zmq_family("hwm-after-connect")
+@given(sndhwm=hwms, rcvhwm=hwms)
+def test_dealer_hwm_lowered_after_connect_holds(network, case, sndhwm, rcvhwm):
+    """inproc only, where the queue's size is exact: SNDHWM + RCVHWM messages.
+
+    A bound DEALER takes up the connection when it next looks at its
+    commands (libzmq attaches the pipe then), so its peer's hello is
+    received first; a connecting DEALER has its pipe from ``connect`` on.
+    """
+    dealer_options = {"ROUTING_ID": b"dealer"}
+    with _sender_and_receiver(network, case, "DEALER", dealer_options, {"RCVHWM": rcvhwm}) as pair:
+        dealer, peer = _ends(pair, "DEALER")
+        if dealer is pair.binder:
+            hello = [b"dealer", b"hello"] if peer.type == "ROUTER" else [b"hello"]
+            send_when_routable(peer, hello)
+            assert_message(receive(dealer, "the bound DEALER"), [b"hello"], "the DEALER got")
+        dealer.set("SNDHWM", sndhwm)
+        strip = 1 if peer.type == "ROUTER" else 0
+        accepted = _fill(dealer, lambda number: [b"%d" % number, b""])
+        assert accepted == sndhwm + rcvhwm, (
+            f"with SNDHWM {sndhwm} set after connect and the peer's RCVHWM {rcvhwm}, the inproc "
+            f"queue took {accepted} messages, not {sndhwm + rcvhwm}"
+        )
+        _receive_numbers(peer, accepted, strip)
+
+
 # -- ROUTER ---------------------------------------------------------------------------
 
 

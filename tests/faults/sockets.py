@@ -295,6 +295,26 @@ class ImmediateIgnored(IgnoresOption):
     ignored = "IMMEDIATE"
 
 
+class HwmFixedAtConnect(FaultySocket):
+    """SNDHWM is read when a connection is made: set later, it changes nothing for it."""
+
+    def __init__(self, inner, type):
+        super().__init__(inner, type)
+        self.connected = False
+
+    def set(self, option, value):
+        if not (option == "SNDHWM" and self.connected):
+            super().set(option, value)
+
+    def bind(self, endpoint):
+        self.connected = True
+        return super().bind(endpoint)
+
+    def connect(self, endpoint):
+        self.connected = True
+        super().connect(endpoint)
+
+
 # -- distribution and order ----------------------------------------------------------
 
 
@@ -491,6 +511,7 @@ FAULTS = (
     Fault("router_blocking_at_hwm", RouterBlockingAtHwm, ("router-hwm-drop",), ("ROUTER",)),
     Fault("rep_blocking_at_hwm", RepBlockingAtHwm, ("rep-never-blocks",), ("REP",)),
     Fault("immediate_ignored", ImmediateIgnored, ("immediate",), ("REQ", "DEALER")),
+    Fault("hwm_fixed_at_connect", HwmFixedAtConnect, ("hwm-after-connect",), ("DEALER",)),
     Fault(
         "only_first_connect_honoured",
         OnlyFirstConnectHonoured,
