@@ -29,7 +29,13 @@ from conformance.binding import (
     Socket,
     ZmqError,
 )
-from conformance.drivers.pyzmq import PROTOCOL, Failure, highest_protocol, serve
+from conformance.drivers.pyzmq import (
+    PROTOCOL,
+    Failure,
+    agreed_protocol,
+    highest_protocol,
+    serve,
+)
 
 
 class BindingDriver:
@@ -49,13 +55,7 @@ class BindingDriver:
             raise Failure("EINVAL", f"unknown socket handle {handle!r}") from None
 
     def op_hello(self, request: dict) -> dict:
-        offered = request.get("protocols")
-        if not isinstance(offered, list):
-            offered = [request.get("protocol")]
-        shared = [v for v in offered if isinstance(v, int) and 1 <= v <= self.highest]
-        if not shared:
-            raise Failure("ENOTSUP", f"this driver speaks protocols 1 to {self.highest}")
-        self.protocol = max(shared)
+        self.protocol = agreed_protocol(request, self.highest)
         capabilities = self.binding.capabilities
         return {
             "protocol": self.protocol,

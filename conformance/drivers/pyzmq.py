@@ -118,6 +118,21 @@ def unexpected(exc):
     return Failure("EOTHER", "%s: %s" % (type(exc).__name__, exc))
 
 
+def agreed_protocol(hello, highest):
+    """The newest version that HELLO offers and this driver speaks (up to HIGHEST).
+
+    ``protocol`` is the version the suite speaks; ``protocols`` (from
+    version 2) every version it speaks.
+    """
+    offered = hello.get("protocols")
+    if not isinstance(offered, list):
+        offered = [hello.get("protocol")]
+    shared = [v for v in offered if isinstance(v, int) and 1 <= v <= highest]
+    if not shared:
+        raise Failure("ENOTSUP", "this driver speaks protocols 1 to %d" % highest)
+    return max(shared)
+
+
 class Driver(object):
     def __init__(self, highest=PROTOCOL):
         self.context = zmq.Context()
@@ -134,15 +149,7 @@ class Driver(object):
             raise Failure("EINVAL", "unknown socket handle %r" % request.get("socket")) from None
 
     def op_hello(self, request):
-        # protocol: the version the suite speaks; protocols (from version 2):
-        # every version it speaks.  The answer is the newest both speak.
-        offered = request.get("protocols")
-        if not isinstance(offered, list):
-            offered = [request.get("protocol")]
-        shared = [v for v in offered if isinstance(v, int) and 1 <= v <= self.highest]
-        if not shared:
-            raise Failure("ENOTSUP", "this driver speaks protocols 1 to %d" % self.highest)
-        self.protocol = max(shared)
+        self.protocol = agreed_protocol(request, self.highest)
         return {
             "protocol": self.protocol,
             "implementation": "libzmq %s (pyzmq %s, driver)"
