@@ -2,8 +2,9 @@
 
 Counted in examples run, not timed: with a budget of 0 s, Hypothesis runs
 the failing example once more as its shrinking starts, stops there, and
-replays it for the report.  With the suite's budget it shrinks as usual.
-If a Hypothesis release stops honouring the bound, the first test fails.
+replays it for the report.  With a budget it shrinks as usual.  If a
+Hypothesis release stops honouring the bound, the first test fails.  Which
+budget a case gets is decided by its first failing example.
 """
 
 from __future__ import annotations
@@ -13,9 +14,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.internal.conjecture import engine
 
+from conformance.bindings.pyzmq import PyzmqBinding
+from conformance.catalogue.vocabulary import SELF
+from conformance.harness import shrinking
+from conformance.harness.endpoints import Endpoints
+from conformance.harness.network import Network
 from conformance.plugin import profiles
 
 LONG = 3
+
+
+@pytest.fixture(autouse=True)
+def _engine_bound_restored(monkeypatch):
+    monkeypatch.setattr(engine, "MAX_SHRINKING_SECONDS", engine.MAX_SHRINKING_SECONDS)
 
 
 def _run_failing_test() -> tuple[list[list[bytes]], list[str]]:
@@ -44,10 +55,8 @@ def _run_failing_test() -> tuple[list[list[bytes]], list[str]]:
     return ran, reported
 
 
-def test_shrinking_stops_when_its_budget_is_spent(monkeypatch):
-    monkeypatch.setattr(profiles, "SHRINK_BUDGET_S", 0.0)
-    monkeypatch.setattr(engine, "MAX_SHRINKING_SECONDS", engine.MAX_SHRINKING_SECONDS)
-    profiles.bound_shrinking()
+def test_shrinking_stops_when_its_budget_is_spent():
+    shrinking.allow(0.0)
     ran, reported = _run_failing_test()
     first_failure = next(i for i, frames in enumerate(ran) if len(frames) >= LONG)
     assert len(ran) == first_failure + 3, "examples ran after the budget was spent"
@@ -55,8 +64,29 @@ def test_shrinking_stops_when_its_budget_is_spent(monkeypatch):
     assert not any("five minutes" in text for text in reported), reported
 
 
-def test_within_the_budget_the_failure_is_shrunk(monkeypatch):
-    monkeypatch.setattr(engine, "MAX_SHRINKING_SECONDS", engine.MAX_SHRINKING_SECONDS)
-    profiles.bound_shrinking()
+def test_within_the_budget_the_failure_is_shrunk():
+    shrinking.allow(shrinking.ANSWERING_S)
     ran, _ = _run_failing_test()
     assert ran[-1] == [b""] * LONG
+
+
+@pytest.mark.parametrize(
+    ("waited_out", "budget"), [(False, shrinking.ANSWERING_S), (True, shrinking.WAITING_S)]
+)
+def test_the_first_failing_example_sets_the_budget(waited_out, budget):
+    """A failure shown by a wait that ran out shrinks briefly; one shown by an answer, longer."""
+    binding = PyzmqBinding()
+    network = Network(binding, binding, SELF, Endpoints())
+    shrinking.allow(-1.0)
+    try:
+        if waited_out:
+            network.patience.exhaust()
+        with pytest.raises(AssertionError), network.sockets():
+            raise AssertionError("the example failed")
+        assert budget == engine.MAX_SHRINKING_SECONDS
+        shrinking.allow(-1.0)
+        with pytest.raises(AssertionError), network.sockets():
+            raise AssertionError("a later example failed too")
+        assert engine.MAX_SHRINKING_SECONDS == -1.0, "set again by a later failure"
+    finally:
+        binding.close()

@@ -12,6 +12,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from unittest import SkipTest
+
+from hypothesis.errors import UnsatisfiedAssumption
 
 from conformance.binding import Binding, ErrorCode, OptionValue, Socket, Unsupported, ZmqError
 from conformance.catalogue.vocabulary import (
@@ -154,6 +157,10 @@ class Network:
         mark = len(self._open)
         try:
             yield
+        except Exception as exc:  # not Hypothesis's own StopTest, nor a BindingBroken
+            if self._depth == 1 and not isinstance(exc, (SkipTest, UnsatisfiedAssumption)):
+                self.patience.example_failed()
+            raise
         finally:
             self._depth -= 1
             self.close(mark)

@@ -7,11 +7,13 @@ attempts while it shrinks: a lost message could turn one failing test into
 minutes.  So each test gets a budget for waits of :data:`TIMEOUT_MS` that
 ran out: the first one shows that the test fails (a passing test never has
 one), and every later wait is cut to :attr:`Patience.IMPATIENT_MS`.  No
-passing test is ever made impatient.  (The shrinking's own time is bounded
-too: :data:`conformance.plugin.profiles.SHRINK_BUDGET_S`.)
+passing test is ever made impatient.  The first example that fails also
+says how long the shrinking may take (:mod:`conformance.harness.shrinking`).
 """
 
 from __future__ import annotations
+
+from conformance.harness import shrinking
 
 TIMEOUT_MS = 2000
 """How long a test waits for something that must happen."""
@@ -30,6 +32,7 @@ class Patience:
 
     def __init__(self) -> None:
         self.spent_s = 0.0
+        self.failed = False
 
     def timeout_ms(self, timeout_ms: int) -> int:
         if self.spent_s < self.BUDGET_S:
@@ -42,3 +45,10 @@ class Patience:
     def exhaust(self) -> None:
         """Be impatient from now on: the test has failed already."""
         self.spent_s = max(self.spent_s, self.BUDGET_S)
+
+    def example_failed(self) -> None:
+        """An example failed: bound the shrinking that follows, once per test."""
+        if not self.failed:
+            self.failed = True
+            waiting = self.spent_s >= self.BUDGET_S
+            shrinking.allow(shrinking.WAITING_S if waiting else shrinking.ANSWERING_S)

@@ -12,6 +12,7 @@ rules are in :mod:`conformance.model.server_rules`, and
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -78,7 +79,9 @@ class ModelMachine(RuleBasedStateMachine):
         self._example.__enter__()
 
     def teardown(self) -> None:
-        self._example.__exit__(None, None, None)
+        # Hypothesis calls teardown in a finally: the exception in flight, if
+        # any, is the example's failure, which Network.sockets must see.
+        self._example.__exit__(*sys.exc_info())
 
     # -- opening ----------------------------------------------------------------
 

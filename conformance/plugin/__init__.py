@@ -262,8 +262,9 @@ class ConformanceSession:
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item):
-        from conformance.plugin.profiles import quiet_about_slow_shrinking
+        from conformance.plugin.profiles import bound_shrinking, quiet_about_slow_shrinking
 
+        bound_shrinking()
         with quiet_about_slow_shrinking():
             return (yield)
 

@@ -14,25 +14,9 @@ import os
 from collections.abc import Iterator
 
 from hypothesis import HealthCheck, Phase, settings
-from hypothesis.internal.conjecture import engine
 from hypothesis.reporting import current_reporter, with_reporter
 
-SHRINK_BUDGET_S = 1.0
-"""How long Hypothesis may shrink one failing case, in every profile.
-
-A maintainer whose commit breaks one rule must get the FAIL about as soon
-as a good commit gets its pass.  A failing case's first failure is found in
-the time a passing case takes; its shrinking is what can take minutes
-(every candidate through the driver, every wait for what a faulty
-implementation never delivers).  Shrinking in process makes a few hundred
-candidates a second, enough for the usual failure to read minimal; through
-a slow driver the reproduction may keep some steps it could lose, and the
-verdict is the same.  Hypothesis has no setting for it: its engine stops
-shrinking after ``MAX_SHRINKING_SECONDS`` (five minutes), a module constant
-that :func:`bound_shrinking` lowers; the warning it prints when it stops is
-not shown (:func:`quiet_about_slow_shrinking`).  ``tests/test_shrink_budget.py``
-fails if a Hypothesis release stops honouring it.
-"""
+from conformance.harness import shrinking
 
 _SLOW_SHRINKING_WARNING = "WARNING: Hypothesis has spent more than five minutes"
 
@@ -46,7 +30,8 @@ _COMMON = dict(
 
 
 def bound_shrinking() -> None:
-    engine.MAX_SHRINKING_SECONDS = SHRINK_BUDGET_S
+    """Before each test: a failure that no network saw shrinks as one shown by an answer."""
+    shrinking.allow(shrinking.ANSWERING_S)
 
 
 @contextlib.contextmanager
@@ -54,7 +39,8 @@ def quiet_about_slow_shrinking() -> Iterator[None]:
     """Hypothesis's reports, without its warning that the shrinking stopped for time.
 
     It asks to be reported as a Hypothesis bug and says five minutes: here
-    the budget is ours, and the stop expected.
+    the budget is ours (:mod:`conformance.harness.shrinking`), and the stop
+    expected.
     """
     outer = current_reporter()
 
