@@ -10,18 +10,13 @@ released when the block ends.
 from __future__ import annotations
 
 import contextlib
-import socket
 from collections.abc import Iterator
 
-from conformance.harness.endpoints import LOOPBACK, Endpoints
+from conformance.harness.endpoints import Endpoints
 
 
 @contextlib.contextmanager
 def dead_endpoint(endpoints: Endpoints, transport: str) -> Iterator[str]:
     """An endpoint on ``transport`` that refuses or ignores every connection."""
-    if transport != "tcp":
-        yield endpoints.new(transport)
-        return
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
-        held.bind((LOOPBACK, 0))
-        yield f"tcp://{LOOPBACK}:{held.getsockname()[1]}"
+    with endpoints.vacant(transport) as (endpoint, _):  # never freed: nothing will bind it
+        yield endpoint

@@ -34,8 +34,13 @@ class Patience:
         self.spent_s = 0.0
         self.failed = False
 
+    @property
+    def impatient(self) -> bool:
+        """Whether a wait has run out in full: the test is failing."""
+        return self.spent_s >= self.BUDGET_S
+
     def timeout_ms(self, timeout_ms: int) -> int:
-        if self.spent_s < self.BUDGET_S:
+        if not self.impatient:
             return timeout_ms
         return min(timeout_ms, self.IMPATIENT_MS)
 
@@ -50,5 +55,4 @@ class Patience:
         """An example failed: bound the shrinking that follows, once per test."""
         if not self.failed:
             self.failed = True
-            waiting = self.spent_s >= self.BUDGET_S
-            shrinking.allow(shrinking.WAITING_S if waiting else shrinking.ANSWERING_S)
+            shrinking.allow(shrinking.WAITING_S if self.impatient else shrinking.ANSWERING_S)

@@ -54,7 +54,6 @@ def quiet_about_slow_shrinking() -> Iterator[None]:
 
 def register() -> None:
     """Register our profiles; only ever called for a session that runs the suite."""
-    bound_shrinking()
     settings.register_profile("dev", max_examples=100, **_COMMON)
     settings.register_profile(
         "ci",

@@ -428,7 +428,7 @@ class TruncatedMessageCompleted(Rewriter):
         return frame.encode()
 
     def end(self):
-        if self.offset < codec.GREETING_SIZE or not self.handshaken:
+        if not self.handshaken:
             return b""
         if self.buffer:  # a frame cut short: as far as it came, made the last
             head = 9 if self.buffer[0] & codec.LONG else 2
