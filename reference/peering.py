@@ -9,7 +9,10 @@ each other in three flows:
 ``state``    Each broker publishes its *capacity* (what its ready local workers
              can take now) and subscribes to every peer's, so it knows what each
              peer can take.  The cloud capacity is the **sum** over the peers (the
-             guide's example keeps only the last peer's number).
+             guide's example keeps only the last peer's number).  With the
+             capacity go the requests the broker has taken from each peer, so
+             that a peer can tell which of its own requests the capacity does not
+             yet count (below).
 ``cloud``    Each broker binds a ROUTER for its peers' requests (*cloudfe*) and
              connects a ROUTER to every peer's (*cloudbe*).  Both carry the
              broker's name as routing id, so a broker addresses a peer by its
@@ -30,7 +33,11 @@ The sockets of one broker, by the guide's names::
 
 Wire formats (``A`` and ``B`` are broker names, ``c`` a client's routing id)::
 
-    state                   [A, b'3']                      capacity in ASCII decimal
+    state                   [A, b'3', s, B, b'7', C, b'0'] capacity, A's session s, then
+                                                           for every peer the requests
+                                                           A has taken from it in s
+                                                           (ASCII decimal; [A, b'3']
+                                                           alone: a peer that counts none)
     worker <-> localbe      as lbbroker: [READY] once, then requests and replies
     A's client request      localfe receives [c, '', *body]
     A to peer B             cloudbe sends [B, c, '', *body]; B's cloudfe receives [A, c, '', *body]
@@ -42,9 +49,17 @@ Routing.  A local client's request goes to a ready local worker if there is
 one, else to the peer believed to have the most capacity; a peer's request
 only ever goes to a local worker (never on to a third broker, so a request
 cannot loop).  A sent request lowers our belief in that peer's capacity by
-one until its next state message, so a burst is spread over the peers
-instead of flooding the first.  A frontend is read only while its requests
-can go somewhere: the rest wait in libzmq's queues, not in this process.
+one, so a burst is spread over the peers instead of flooding the first; and
+it stays lowered until a state message of the peer counts it as taken.  The
+state and the requests travel on different connections, so a state message
+the peer published before our request reached it can arrive after we sent
+it: the guide's brokers then believe the peer has room it no longer has,
+and send it a request that waits there while another peer's worker idles.
+A peer's *session* is a token it draws when it starts: when it changes, the
+peer restarted, and what we had sent the old one is lost, not in flight.
+
+A frontend is read only while its requests can go somewhere: the rest wait
+in libzmq's queues, not in this process.
 
 What else this does that the guide's ``peering3`` does not:
 
@@ -67,8 +82,9 @@ What else this does that the guide's ``peering3`` does not:
 
 from __future__ import annotations
 
+import os
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -89,6 +105,9 @@ PEER_TIMEOUT_S = 3.0
 
 MAX_CAPACITY = 1_000_000
 """The largest capacity a state message may claim; anything above is garbage."""
+
+MAX_DIGITS = 20
+"""The longest count a state message may carry (a count of requests only grows)."""
 
 _SUBSCRIBE, _UNSUBSCRIBE = 1, 0  # the first byte of what an XPUB receives from a SUB
 
@@ -129,7 +148,11 @@ class Peer:
 
     name: bytes
     capacity: int = 0
-    """What we believe the peer can take now: its last state, less what we sent since."""
+    """What we believe the peer can take now: its last state, less what it had not yet taken."""
+    session: bytes | None = None
+    """The session token of the peer's last state message."""
+    sent: int = 0
+    """The requests we sent the peer in that session."""
     heard: float | None = None
     """When (``time.monotonic()``) its last state message came; None: never."""
     up: bool = False
@@ -139,15 +162,45 @@ class Peer:
         return self.heard is not None and now - self.heard <= timeout_s
 
 
-def parse_capacity(frames: Frames) -> tuple[bytes, int] | None:
-    """``(name, capacity)`` from a state message ``[name, b'12']``, or None if malformed."""
-    if len(frames) != 2:
+@dataclass(frozen=True)
+class State:
+    """A peer's state message: its capacity, and what it took from each of its peers."""
+
+    name: bytes
+    capacity: int
+    session: bytes | None = None
+    """None: a peer that counts nothing (the guide's ``[name, capacity]``)."""
+    taken: Mapping[bytes, int] = field(default_factory=dict)
+
+    def in_flight(self, sent: int, to: bytes) -> int:
+        """Of ``sent`` requests from broker ``to`` in this session, those not yet taken."""
+        return 0 if self.session is None else max(0, sent - self.taken.get(to, 0))
+
+
+def _count(frame: bytes, limit: int) -> int | None:
+    if not frame.isdigit() or len(frame) > MAX_DIGITS or int(frame) > limit:
         return None
-    name, digits = frames[0].bytes, frames[1].bytes
-    if not name or not digits.isdigit() or len(digits) > 7:
+    return int(frame)
+
+
+def parse_state(frames: Frames) -> State | None:
+    """The :class:`State` in ``[name, b'12']`` or ``[name, b'12', session, peer, b'3', ...]``.
+
+    None if it is malformed in any way: a peer's garbage never changes our beliefs.
+    """
+    parts = [frame.bytes for frame in frames]
+    if len(parts) < 2 or (len(parts) > 2 and len(parts) % 2 == 0):
         return None
-    capacity = int(digits)
-    return (name, capacity) if capacity <= MAX_CAPACITY else None
+    name, capacity = parts[0], _count(parts[1], MAX_CAPACITY)
+    if not name or capacity is None:
+        return None
+    if len(parts) == 2:
+        return State(name, capacity)
+    session, pairs = parts[2], parts[3:]
+    peers, counts = pairs[0::2], [_count(count, 10**MAX_DIGITS) for count in pairs[1::2]]
+    if not session or not all(peers) or None in counts or len(set(peers)) != len(peers):
+        return None
+    return State(name, capacity, session, dict(zip(peers, counts)))
 
 
 class PeeringBroker(Service):
@@ -189,7 +242,9 @@ class PeeringBroker(Service):
         self.peers: dict[bytes, Peer] = {}
         self._for_any: deque[Frames] = deque()  # local clients' requests that could not go yet
         self._for_local: deque[Frames] = deque()  # peers' requests that could not go yet
-        self._published: int | None = None  # the capacity our peers last heard
+        self.session = os.urandom(8).hex().encode()
+        self.taken: Counter[bytes] = Counter()  # requests each peer sent us this session
+        self._published: tuple[int, int] | None = None  # (capacity, taken) peers last heard
         self._reports: deque[str] = deque(maxlen=self.REPORTS_KEPT)
         self._view = BrokerView(0)
 
@@ -292,7 +347,9 @@ class PeeringBroker(Service):
             problem = routing_problem(frames, 1) or limits.violation(frames)
             if frames[0].bytes not in peers:
                 self.drop("a request from an unknown peer", frames)
-            elif problem is not None:
+                continue
+            self.taken[frames[0].bytes] += 1  # it counts against its sender's in-flight ones
+            if problem is not None:
                 self.drop(f"a peer's request: {problem}", frames)
             elif not self._to_worker(frames):
                 self._for_local.append(frames)
@@ -347,19 +404,22 @@ class PeeringBroker(Service):
     # -- state flow -----------------------------------------------------------
 
     def _on_statefe(self) -> None:
-        peers = self.peers
-        for frames in drain(self.statefe, self.batch):  # [name, capacity]
-            state = parse_capacity(frames)
-            peer = peers.get(state[0]) if state is not None else None
+        peers, me = self.peers, self.name_bytes
+        for frames in drain(self.statefe, self.batch):  # [name, capacity, session, *counts]
+            state = parse_state(frames)
+            peer = peers.get(state.name) if state is not None else None
             if state is None:
-                self.drop("a state message that is not [name, capacity]", frames)
+                self.drop("a state message that is not [name, capacity, ...]", frames)
             elif peer is None:
                 self.drop("a state message from an unknown peer", frames)
             else:
                 if not peer.up:
                     peer.up = True
                     self.log.info("%s: peer %r is up", self.name, peer.name)
-                peer.capacity, peer.heard = state[1], time.monotonic()
+                if state.session != peer.session:  # it restarted: what we sent is lost
+                    peer.session, peer.sent = state.session, state.taken.get(me, 0)
+                in_flight = state.in_flight(peer.sent, me)
+                peer.capacity, peer.heard = max(0, state.capacity - in_flight), time.monotonic()
         self._after_change()
 
     def _on_statebe(self) -> None:
@@ -376,12 +436,14 @@ class PeeringBroker(Service):
         self._show_view()
 
     def _publish_state(self) -> None:
-        capacity = self.workers.capacity
+        capacity, taken = self.workers.capacity, self.taken
+        counts = [part for peer in self.peers for part in (peer, b"%d" % taken[peer])]
+        state = [self.name_bytes, b"%d" % capacity, self.session, *counts]
         try:  # an XPUB never blocks: at its high water mark it drops, which a heartbeat mends
-            self.statebe.send_multipart([self.name_bytes, b"%d" % capacity], zmq.NOBLOCK)
+            self.statebe.send_multipart(state, zmq.NOBLOCK)
         except zmq.ZMQError as error:
             self.counters[f"state not published ({error.strerror})"] += 1
-        self._published = capacity
+        self._published = (capacity, sum(taken.values()))
 
     def _on_heartbeat(self) -> None:
         self._publish_state()
@@ -439,6 +501,7 @@ class PeeringBroker(Service):
                 peer.capacity = 0  # until it tells us otherwise
                 continue
             peer.capacity -= 1
+            peer.sent += 1
             return True
 
     def _roomiest_peer(self) -> Peer | None:
@@ -464,7 +527,7 @@ class PeeringBroker(Service):
             for_local.popleft()
         while for_any and (self._to_worker(for_any[0]) or self._to_peer(for_any[0])):
             for_any.popleft()
-        if self.workers.capacity != self._published:
+        if (self.workers.capacity, sum(self.taken.values())) != self._published:
             self._publish_state()
         reactor = self.reactor
         if self.workers:

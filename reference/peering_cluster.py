@@ -30,6 +30,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TextIO
 
@@ -166,17 +167,25 @@ class Cluster:
         )
 
     def wait_until_settled(self, timeout_s: float) -> None:
-        """Wait until :meth:`settled`; TimeoutError if the state flow does not get there."""
-        for broker in self:
-            others = [other for other in self if other is not broker]
-            broker.wait_until(
-                lambda view, others=others: all(
-                    view.peers.get(other.name_bytes) == other.view.local for other in others
-                ),
-                timeout_s,
-            )
-        if not self.settled():  # a capacity changed while we waited on another broker
-            raise TimeoutError("the cluster's capacities kept changing")
+        """Wait until :meth:`settled`; TimeoutError if the state flow does not get there.
+
+        A capacity may change while we wait on another broker (a worker that
+        was starting says READY): then every broker is waited on again.
+        """
+        deadline = time.monotonic() + timeout_s
+        while True:
+            for broker in self:
+                others = [other for other in self if other is not broker]
+                broker.wait_until(
+                    lambda view, others=others: all(
+                        view.peers.get(other.name_bytes) == other.view.local for other in others
+                    ),
+                    max(0.0, deadline - time.monotonic()),
+                )
+            if self.settled():
+                return
+            if time.monotonic() >= deadline:
+                raise TimeoutError("the cluster's capacities kept changing")
 
 
 # -- one broker per process ----------------------------------------------------

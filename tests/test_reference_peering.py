@@ -11,6 +11,7 @@ thread was left running.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
 from collections.abc import Iterator
 
@@ -21,7 +22,7 @@ from hypothesis import strategies as st
 
 from reference.frames import Limits
 from reference.lbbroker import READY
-from reference.peering import PeeringBroker, parse_capacity
+from reference.peering import PeeringBroker, State, parse_state
 from reference.peering_cluster import Cluster, connect_all
 from reference.peering_tasks import Client, Worker
 from reference.sockets import IpcDirectory, new_socket
@@ -287,10 +288,64 @@ def test_connecting_peers_is_checked(context):
 
 
 def test_state_messages_are_parsed_strictly():
-    frames = [zmq.Frame(f) for f in (b"A", b"12")]
-    assert parse_capacity(frames) == (b"A", 12)
-    for bad in ([b"A"], [b"A", b"-1"], [b"A", b"1e3"], [b"", b"1"], [b"A", b"99999999"]):
-        assert parse_capacity([zmq.Frame(f) for f in bad]) is None, bad
+    def parsed(*parts: bytes) -> State | None:
+        return parse_state([zmq.Frame(part) for part in parts])
+
+    assert parsed(b"A", b"12") == State(b"A", 12)
+    assert parsed(b"A", b"0", b"s", b"B", b"7", b"C", b"0") == State(
+        b"A", 0, b"s", {b"B": 7, b"C": 0}
+    )
+    assert parsed(b"A", b"1", b"s") == State(b"A", 1, b"s")
+    for bad in (
+        [b"A"],
+        [b"A", b"-1"],
+        [b"A", b"1e3"],
+        [b"", b"1"],
+        [b"A", b"99999999"],
+        [b"A", b"1", b"s", b"B"],
+        [b"A", b"1", b"", b"B", b"1"],
+        [b"A", b"1", b"s", b"", b"1"],
+        [b"A", b"1", b"s", b"B", b"x"],
+        [b"A", b"1", b"s", b"B", b"1", b"B", b"2"],
+        [b"A", b"1", b"s", b"B", b"1" * 21],
+    ):
+        assert parsed(*bad) is None, bad
+
+
+def test_a_state_published_before_our_requests_arrived_does_not_undo_them(context, sockets):
+    """State and requests travel on different connections: a state can be older than a request.
+
+    Peer X announces room for 2 and A sends it two requests.  X's next state
+    still counts none of them as taken (X published it before they reached
+    it): A must not believe X has room for 3 again, as the guide's broker
+    does, but for 1.  A new session of X means X restarted: what A sent the
+    old one is gone, and X's capacity is believed as it stands.
+    """
+    ipc = IpcDirectory()
+    peer = FakePeer(sockets, ipc)
+    broker = PeeringBroker(A, context=context)
+    broker.connect_peer(b"X", peer.cloudfe_endpoint, peer.statebe_endpoint)
+    try:
+        broker.start()
+        assert receive(peer.statebe) == [b"\x01"]
+        peer.statebe.send_multipart([b"X", b"2", b"s1", A, b"0"])
+        broker.wait_until(lambda v: v.peers == {b"X": 2}, TIMEOUT_S)
+        for number in range(2):
+            sockets.new(zmq.REQ, broker.endpoints.localfe).send(b"%d" % number)
+        assert sorted(receive(peer.cloudfe)[-1] for _ in range(2)) == [b"0", b"1"]
+
+        peer.statebe.send_multipart([b"X", b"3", b"s1", A, b"0"])
+        broker.wait_until(lambda v: v.peers == {b"X": 1}, TIMEOUT_S)
+        peer.statebe.send_multipart([b"X", b"3", b"s1", A, b"2"])
+        broker.wait_until(lambda v: v.peers == {b"X": 3}, TIMEOUT_S)
+        peer.statebe.send_multipart([b"X", b"0", b"s1", A, b"2"])
+        broker.wait_until(lambda v: v.peers == {b"X": 0}, TIMEOUT_S)
+        peer.statebe.send_multipart([b"X", b"2", b"s2", A, b"0"])
+        broker.wait_until(lambda v: v.peers == {b"X": 2}, TIMEOUT_S)
+        assert not broker.view.counters, broker.view.counters
+    finally:
+        broker.stop()
+        ipc.remove()
 
 
 def test_a_cluster_stops_cleanly_with_requests_in_flight(context, sockets):
@@ -329,16 +384,38 @@ def test_clients_and_workers_report_to_the_monitor(clusters, caplog):
 
 
 def test_a_client_gives_up_after_its_deadline_and_goes_on(clusters):
-    cluster = clusters(names=(A, B))
+    """B's worker holds the first request past the client's deadline, then answers it.
+
+    The client closes its socket with linger 0 when it gives up, so a request
+    still inside it then is never sent: the worker's handler says when the
+    request got there, and holds it until the client has given up.  The
+    deadline is the bound every wait here has, so the request arrives first.
+    """
+    arrived, release = threading.Event(), threading.Event()
+
+    def holding(body: list[bytes]) -> list[bytes]:
+        if body == [b"held"]:
+            arrived.set()
+            release.wait(10 * TIMEOUT_S)
+        return body
+
+    cluster = clusters(names=(A, B), workers={B: 1}, handler=holding)
+    cluster.wait_until_settled(TIMEOUT_S)
     a = cluster[A].endpoints
-    with Client(a.localfe, context=cluster.context, monitor=a.monitor) as client:
-        assert client.request([b"nobody serves this"], 50) is None
-        cluster[A].wait_until(lambda v: any("lost" in r for r in v.reports), TIMEOUT_S)
-        cluster.add_worker(B)
-        assert client.request([b"now"], TIMEOUT_MS) == [b"now"]
-    # The lost request was still served, and its reply dropped: its socket had gone.
-    unreachable = {"client gone": 1}
-    cluster[A].wait_until(lambda v: v.counters == unreachable, TIMEOUT_S)
+    try:
+        with Client(a.localfe, context=cluster.context, monitor=a.monitor) as client:
+            assert client.request([b"held"], TIMEOUT_MS) is None
+            assert arrived.is_set(), "the request did not reach B's worker within the deadline"
+            cluster[A].wait_until(lambda v: any("lost" in r for r in v.reports), TIMEOUT_S)
+            release.set()
+            assert client.request([b"now"], TIMEOUT_MS) == [b"now"]
+    finally:
+        release.set()
+    # The held request's reply reached A before this one (B's worker answers in
+    # turn, on one connection), and went nowhere: A counts it if its ROUTER had
+    # already seen the client go, else libzmq drops it with the client's pipe.
+    view = cluster[A].wait_until(lambda v: True, TIMEOUT_S)
+    assert view.counters in ({}, {"client gone": 1}), view.counters
 
 
 def test_a_request_a_worker_declines_costs_it_no_credit(clusters):
@@ -436,7 +513,7 @@ GARBAGE = (
     ("cloudfe", [b"client", b"", b"body"], "a request from an unknown peer"),
     ("cloudbe", [b"no delimiter"], "a peer's reply: too few frames"),
     ("cloudbe", [b"client", b"", b"reply"], "client gone"),
-    ("statefe", [b"X", b"lots"], "a state message that is not [name, capacity]"),
+    ("statefe", [b"X", b"lots"], "a state message that is not [name, capacity, ...]"),
     ("statefe", [b"Y", b"1"], "a state message from an unknown peer"),
     ("statebe", [b"hello"], "a message to the state publisher that is not a subscription"),
     ("monitor", [b"x" * 5000], "a monitor report: oversized"),
