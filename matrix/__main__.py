@@ -5,6 +5,7 @@ python -m matrix catalogue --ids      one case id per line
 python -m matrix catalogue --family delivery
 python -m matrix render matrix/results               the tables, from every result file there
 python -m matrix render matrix/results --check       exit 1 if the committed tables are stale
+python -m matrix missing matrix/results/zmqrs*.json   the families those results lack, one per line
 """
 
 from __future__ import annotations
@@ -41,6 +42,28 @@ def catalogue(args: argparse.Namespace) -> int:
         print()
     if not args.ids:
         print(f"{total} cases in {len(families)} families")
+    return 0
+
+
+def missing(args: argparse.Namespace) -> int:
+    """Print the catalogue's families that none of the result files ran, one per line.
+
+    A row run before a family was added lacks it; running only these (with
+    ``-k``) into a file of their own completes the row without running the
+    rest again: the renderer merges files of one implementation.
+    """
+    from conformance.results import ResultsError, RunResults
+    from matrix.render.table import result_paths
+
+    try:
+        runs = [RunResults.load(path) for path in result_paths(args.results)]
+    except ResultsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    ran = {case.case.split("/")[0] for run in runs for case in run.cases}
+    for family in FAMILIES:
+        if family.name not in ran:
+            print(family.name)
     return 0
 
 
@@ -115,6 +138,13 @@ def main(argv: list[str] | None = None) -> int:
         help="write nothing; exit 1 if the files in --out differ from what the results render to",
     )
     tables.set_defaults(run=render)
+    lacking = commands.add_parser(
+        "missing", help="the catalogue's families that none of the result files ran"
+    )
+    lacking.add_argument(
+        "results", nargs="+", metavar="RESULTS", help="result files, or directories of them"
+    )
+    lacking.set_defaults(run=missing)
     args = parser.parse_args(argv)
     return args.run(args)
 

@@ -438,3 +438,32 @@ def test_rows_of_different_catalogues_merge_where_they_agree(samples, capsys):
     assert err.count("\n") == 1 and "0123456789ab" in err, err
     table = load([str(samples)])
     assert "0123456789ab" in table.catalogue and "," in table.catalogue
+
+
+def test_a_row_is_completed_by_a_file_of_the_families_it_lacked(samples, capsys):
+    """``ONLY_MISSING=1 drivers/run-all``: a second file of one peer mode, other families."""
+    first, added = samples / "example-libzmq.json", samples / "example-libzmq.added.json"
+    whole = json.loads(first.read_text())
+    assert main(["missing", str(first)]) == 0
+    never_run = capsys.readouterr().out.split()  # inproc only: no driver peering has them
+
+    later = {c.family.name for c in CASES[-40:]} - set(never_run)
+    kept = [c for c in whole["cases"] if c["case"].split("/")[0] not in later]
+    edit(first, lambda j: j.update(cases=kept))
+    assert main(["missing", str(first)]) == 0
+    assert set(capsys.readouterr().out.split()) == later | set(never_run)
+    rest = [c for c in whole["cases"] if c["case"].split("/")[0] in later]
+    added.write_text(json.dumps({**whole, "cases": rest}))
+    assert main(["missing", str(first), str(added)]) == 0
+    assert capsys.readouterr().out.split() == never_run
+
+    def verdicts(folder: Path) -> dict:
+        index = json.loads(render_all(load([str(folder)]), COMMAND)["index.json"])
+        return {row["id"]: (row["counts"], row["grids"]) for row in index["implementations"]}
+
+    write_samples(samples.parent / "unsplit")
+    assert verdicts(samples) == verdicts(samples.parent / "unsplit")
+
+    edit(added, lambda j: j["cases"].append(kept[0]))  # a family the first file ran
+    status, _ = render(samples)
+    assert status == 2 and "keep one of them" in capsys.readouterr().err

@@ -9,7 +9,8 @@ the result or a plain "not run".  Nothing is guessed: a cell says what ran
 and what came of it, and the worst verdict is its mark.
 
 Files that cannot be merged are refused with one line: two files claiming
-the same cases of the same implementation, files of different suite
+the same cases of the same implementation (one file may hold the families
+another lacks: ``drivers/run-all`` with ``ONLY_MISSING``), files of different suite
 versions, or cases of one family stated differently.  Files run against
 different catalogues merge where they agree (a row run before a family
 was added shows that family "not run"); that the results come from
@@ -86,6 +87,11 @@ class Source:
     @property
     def peerings(self) -> tuple[str, ...]:
         return tuple(p.id for p in peerings(self.run.peer))
+
+    @property
+    def families(self) -> set[str]:
+        """The families this run ran (all of the catalogue, or those ``-k`` selected)."""
+        return {result.case.split("/")[0] for result in self.run.cases}
 
     def covers(self, case: ResultCase, peering: str) -> bool:
         """Whether this run was asked to run ``case`` in ``peering``."""
@@ -265,7 +271,8 @@ def build(sources: list[Source]) -> Table:
         row = rows.setdefault(key, Row(run.implementation, run.version, ""))
         for other in row.sources:
             shared = sorted(set(other.peerings) & set(source.peerings))
-            if shared and set(other.run.transports) & set(run.transports):
+            overlap = set(other.run.transports) & set(run.transports)
+            if shared and overlap and other.families & source.families:
                 raise ResultsError(
                     f"{other.path} and {source.path} both hold {row.name} with peer "
                     f"{', '.join(shared)}: keep one of them"
