@@ -161,6 +161,24 @@ class PollableSocket(Socket, Protocol):
 
 
 @runtime_checkable
+class LingeringSocket(Socket, Protocol):
+    """A socket that can also be closed with a linger: optional.
+
+    ``close`` is always zero linger (the suite must never wait on a socket it
+    is done with); the cases about ZMQ_LINGER itself need a close that keeps
+    what is queued going.  A socket without ``close_lingering`` makes those
+    cases UNSUPPORTED, as does a driver of protocol 1 or 2.
+    """
+
+    def close_lingering(self, linger_ms: int) -> None:
+        """Close, leaving the messages still queued up to ``linger_ms`` to reach their peer.
+
+        As ``zmq_close`` with ZMQ_LINGER set to ``linger_ms`` (> 0): it returns
+        at once, and the implementation goes on sending in the background.
+        """
+
+
+@runtime_checkable
 class Binding(Protocol):
     """A factory of sockets for one implementation under test.
 

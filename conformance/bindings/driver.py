@@ -1,4 +1,4 @@
-"""The driver binding: any program that speaks docs/driver-protocol.md, version 1 or 2.
+"""The driver binding: any program that speaks docs/driver-protocol.md, version 1, 2 or 3.
 
 The suite trusts nothing a driver does.  Every request has a deadline (its
 ``timeout_ms`` plus a grace period); a driver that misses it, exits, or
@@ -7,7 +7,7 @@ writes a line that is not a valid response is killed, and the request raises
 The plugin restarts a broken driver before the next test, so one bad answer
 costs one test, never the run.
 
-``hello`` offers versions 1 and 2 and the driver picks.  With version 2 the
+``hello`` offers versions 1 to 3 and the driver picks.  With version 2 the
 binding does not wait for the answers it does not need at once: a socket is
 made under a handle the suite chose, and a close is not waited for (its
 answers are read, in order, before the next answer that is needed), and
@@ -15,6 +15,7 @@ answers are read, in order, before the next answer that is needed), and
 any request to a driver, every answer still owed by another driver of this
 process is read, so that what happens in two processes happens in the order
 the test asked for it (a socket closed in one, then a connect in the other).
+Version 3 adds a ``close`` with a linger, for the cases about ZMQ_LINGER.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from conformance.binding import (
     ZmqError,
 )
 
-PROTOCOL_VERSIONS = (1, 2)
+PROTOCOL_VERSIONS = (1, 2, 3)
 """The driver-protocol versions the suite speaks; ``hello`` offers them all."""
 PROTOCOL_VERSION = PROTOCOL_VERSIONS[-1]
 MAX_IN_FLIGHT = 32
@@ -414,6 +415,13 @@ class DriverSocket:
                 driver.send_later("close", socket=self.handle)
             else:
                 driver.request("close", socket=self.handle)
+
+    def close_lingering(self, linger_ms: int) -> None:
+        """Version 3: close with a linger; ``ENOTSUP`` with a driver of version 1 or 2."""
+        if self._driver.protocol < 3:
+            raise ZmqError(ErrorCode.ENOTSUP, "closing with a linger needs protocol 3")
+        self._call("close", linger=linger_ms)
+        self._closed = True
 
     def _checked_handle(self) -> str:
         if self._driver.generation != self._generation:

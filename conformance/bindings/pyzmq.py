@@ -111,6 +111,9 @@ class PyzmqSocket:
     def close(self) -> None:
         self._sock.close(linger=0)
 
+    def close_lingering(self, linger_ms: int) -> None:
+        self._sock.close(linger=linger_ms)
+
     @staticmethod
     def _call(operation, *args, **kwargs):
         try:

@@ -36,6 +36,11 @@ _CONNECT_MAN_PAGE = (
     'zmq_connect(3): "for most transports and socket types the order in which a server '
     'socket is bound and a client socket is connected to it does not matter"'
 )
+_LINGER_MAN_PAGE = (
+    'zmq_setsockopt(3) ZMQ_LINGER: "Positive values specify an upper bound for the linger '
+    "period in milliseconds. Pending messages shall not be discarded after a call to "
+    'zmq_disconnect() or zmq_close()"'
+)
 _RECONNECT_MAN_PAGE = (
     'zmq_setsockopt(3) ZMQ_RECONNECT_IVL: "The reconnection interval is the period 0MQ shall '
     "wait between attempts to reconnect disconnected peers when using connection-oriented "
@@ -66,6 +71,18 @@ FAMILIES = (
             "id on all of them), and the peer's reply along that envelope reaches the sender."
         ),
         source=f"{_CONNECT_MAN_PAGE}; {_IMMEDIATE_MAN_PAGE}",
+        pairings=_SENDING_CONNECTORS,
+    ),
+    Family(
+        name="linger-at-close",
+        statement=(
+            "A REQ or DEALER closed with a positive LINGER while its messages (a REQ one "
+            "request, a DEALER 1 to 3) are still queued, for want of a connection (it "
+            "connected before its peer bound) or behind IMMEDIATE, does not discard them: "
+            "the peer, bound after the close or before it, receives them whole, in the "
+            "order sent, in their envelopes, within the linger."
+        ),
+        source=f"{_LINGER_MAN_PAGE}; {_IMMEDIATE_MAN_PAGE}",
         pairings=_SENDING_CONNECTORS,
     ),
     Family(

@@ -107,6 +107,51 @@ def test_what_is_sent_before_the_bind_arrives_after_it(network, case, data, answ
             )
 
 
+# -- closed with a linger -----------------------------------------------------------
+
+LINGER_MS = TIMEOUT_MS
+"""Long enough for any correct implementation to deliver a few small messages."""
+
+
+@pytest.mark.zmq_family("linger-at-close")
+@given(data=st.data(), bind_first=st.booleans())
+def test_a_close_with_a_linger_keeps_what_is_queued(network, case, data, bind_first):
+    """Connected before the bind and closed before it, or IMMEDIATE and closed at once.
+
+    With ``bind_first`` the sender has IMMEDIATE set and its peer is there:
+    its sends wait for the connection, and it is closed right after them.
+    Otherwise its messages wait for a peer that binds only after the close.
+    """
+    client_type, server_type = case.pairing.connects, case.pairing.binds
+    delimited = is_delimited(client_type, server_type)
+    most = 1 if client_type == "REQ" else 3
+    bodies = data.draw(st.lists(messages, min_size=1, max_size=most), label="sent, then closed")
+    with network.endpoints.vacant(case.transport) as (endpoint, free), network.sockets():
+        options = _reconnecting(case.transport, {"IMMEDIATE": True} if bind_first else {})
+        client = network.socket(network.peering.connector, client_type, options)
+        server = network.socket(network.peering.binder, server_type)
+        if bind_first:
+            free()
+            server.bind(endpoint)
+        client.connect(endpoint)
+        for body in bodies:
+            client.send(application_frames(client_type, body, delimited=delimited), TIMEOUT_MS)
+        client.close_lingering(LINGER_MS)
+        if not bind_first:
+            free()
+            server.bind(endpoint)
+        routes = set()
+        for number, body in enumerate(bodies):
+            got = receive(server, f"{server_type}, after the {client_type} closed with a linger")
+            route = got[0] if server_type == "ROUTER" and got else None
+            routes.add(route)
+            expected = application_frames(server_type, body, delimited=delimited, route=route)
+            assert_message(got, expected, f"{server_type} received message {number}")
+            assert len(routes) == 1, f"one sender's messages came with routing ids {routes!r}"
+            if server_type == "REP":  # it answers before it reads on: nobody is left to read it
+                server.send([b"answer to a closed socket"], TIMEOUT_MS)
+
+
 # -- a bound peer restarted ---------------------------------------------------------
 
 

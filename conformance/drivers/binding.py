@@ -4,7 +4,7 @@
 
 ``FACTORY()`` returns a :class:`conformance.binding.Binding`, as for
 ``--zmq-binding``; this program serves its sockets over the driver protocol
-(version 2, or 1 with ``--protocol 1``).  So a Python implementation, or a
+(version 3, or older with ``--protocol N``).  So a Python implementation, or a
 faulty binding of ``tests/faults``, can be tested the way every other
 language's implementation is, through ``--zmq-driver``:
 
@@ -25,6 +25,7 @@ from conformance.binding import (
     BOOL_OPTIONS,
     BYTES_OPTIONS,
     Binding,
+    LingeringSocket,
     PollableSocket,
     Socket,
     ZmqError,
@@ -126,7 +127,16 @@ class BindingDriver:
         return {"ready": [i for i, sock in enumerate(socks) if sock.poll([], 0) is not None]}
 
     def op_close(self, request: dict) -> dict:
-        self.sock(request["socket"]).close()
+        sock = self.sock(request["socket"])
+        linger = request.get("linger", 0) if self.protocol >= 3 else 0
+        if not isinstance(linger, int) or isinstance(linger, bool) or linger < 0:
+            raise Failure("EINVAL", f"linger is a non-negative integer, not {linger!r}")
+        if linger == 0:
+            sock.close()
+        elif isinstance(sock, LingeringSocket):
+            sock.close_lingering(linger)
+        else:
+            raise Failure("ENOTSUP", f"{self.binding.name} sockets cannot close with a linger")
         del self.sockets[request["socket"]]
         return {}
 

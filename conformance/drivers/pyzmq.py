@@ -4,7 +4,8 @@
 This is the worked example of docs/driver-protocol.md for binding
 maintainers: read one JSON request per line on stdin, answer with one JSON
 response per line on stdout, and map every failure to a protocol error code.
-It speaks versions 1 and 2 (2 adds ``poll`` and sockets named by the suite);
+It speaks versions 1 to 3 (2 adds ``poll`` and sockets named by the suite,
+3 a ``close`` with a linger);
 ``--protocol 1`` (or ``ZC_DRIVER_PROTOCOL=1`` in its environment) holds it
 to version 1, as a driver written before version 2 is:
 
@@ -34,7 +35,7 @@ import sys
 
 import zmq
 
-PROTOCOL = 2
+PROTOCOL = 3
 """The newest driver-protocol version this driver speaks; it speaks every one from 1."""
 PROTOCOL_ENV = "ZC_DRIVER_PROTOCOL"
 
@@ -243,7 +244,10 @@ class Driver(object):
         return {"ready": [i for i, sock in enumerate(socks) if events.get(sock, 0) & zmq.POLLIN]}
 
     def op_close(self, request):
-        self.sock(request).close(linger=0)
+        linger = request.get("linger", 0) if self.protocol >= 3 else 0
+        if not isinstance(linger, int) or isinstance(linger, bool) or linger < 0:
+            raise Failure("EINVAL", "linger is a non-negative integer, not %r" % (linger,))
+        self.sock(request).close(linger=linger)
         del self.sockets[request["socket"]]
         del self.timeouts[request["socket"]]
         return {}

@@ -22,6 +22,7 @@ from conformance.binding import (
     BindingBroken,
     ErrorCode,
     Frames,
+    LingeringSocket,
     OptionValue,
     Socket,
     Unsupported,
@@ -86,6 +87,10 @@ def _encoded(message: dict[str, Any]) -> dict[str, Any]:
 
 def _option_value(value: OptionValue) -> Any:
     return b64(value) if isinstance(value, bytes) else value
+
+
+def _cannot_linger() -> None:
+    raise ZmqError(ErrorCode.ENOTSUP, "the binding cannot close a socket with a linger")
 
 
 class TracedSocket:
@@ -163,6 +168,14 @@ class TracedSocket:
 
     def close(self) -> None:
         self._do("close", self.inner.close)
+
+    def close_lingering(self, linger_ms: int) -> None:
+        """Close with ``linger_ms``; UNSUPPORTED where the binding cannot (before protocol 3)."""
+        inner = self.inner
+        if isinstance(inner, LingeringSocket):
+            self._do("close", inner.close_lingering, linger_ms, linger=linger_ms)
+        else:
+            self._do("close", _cannot_linger, linger=linger_ms)
 
     def _do(self, op: str, operation, *args, **request: Any):
         request = {"op": op, "socket": self._handle, **request}

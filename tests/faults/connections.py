@@ -103,6 +103,13 @@ class RouterRetiresDepartedIds(FaultySocket):
             raise
 
 
+class DiscardsAtClose(FaultySocket):
+    """Every close is a zero-linger close: what is still queued is discarded, LINGER or not."""
+
+    def close_lingering(self, linger_ms):
+        self.inner.close()
+
+
 class UnbindIgnored(FaultySocket):
     """unbind() reports success and does nothing: the socket stays bound."""
 
@@ -133,6 +140,7 @@ FAULTS = (
         ("routing-id-reuse",),
         ("ROUTER",),
     ),
+    Fault("discards_at_close", DiscardsAtClose, ("linger-at-close",), ("REQ", "DEALER")),
     Fault("unbind_ignored", UnbindIgnored, ("unbind-rebind",)),
     Fault("maxmsgsize_ignored", MaxmsgsizeIgnored, ("maxmsgsize",)),
 )

@@ -69,6 +69,9 @@ class FaultySocket:
     def close(self) -> None:
         self.inner.close()
 
+    def close_lingering(self, linger_ms: int) -> None:
+        self.inner.close_lingering(linger_ms)
+
 
 class RepOnRouter(FaultySocket):
     """A REP written on a ROUTER: the strict recv/send alternation and the envelope.

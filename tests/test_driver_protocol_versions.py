@@ -1,12 +1,13 @@
-"""Driver protocol version 2, spoken by the suite's driver binding and our pyzmq driver.
+"""Driver protocol versions 2 and 3, spoken by the suite's driver binding and our drivers.
 
-``hello`` negotiates the version: our driver speaks 2, held to 1 it speaks
-1, and a driver written for version 1 (which refuses any ``protocol`` but 1
-and knows nothing of ``protocols``) is spoken to exactly as before.  With
-version 2 sockets are made and closed without waiting for the answer, and
-``poll`` waits on several sockets at once; one driver process serves every
-example of a worker, so what one example leaves behind (a message, a
-socket, an option) must not reach the next.
+``hello`` negotiates the version: our driver speaks 3, held to 2 or 1 it
+speaks that, and a driver written for version 1 (which refuses any
+``protocol`` but 1 and knows nothing of ``protocols``) is spoken to exactly
+as before.  With version 2 sockets are made and closed without waiting for
+the answer, and ``poll`` waits on several sockets at once; one driver
+process serves every example of a worker, so what one example leaves
+behind (a message, a socket, an option) must not reach the next.  Version 3
+closes a socket with a linger when asked to.
 """
 
 from __future__ import annotations
@@ -71,8 +72,12 @@ def pair(binding: DriverBinding, endpoints: Endpoints, transport: str = "tcp"):
     return req, rep, endpoint
 
 
-def test_our_driver_speaks_2_and_held_to_1_speaks_1(tmp_path: Path):
-    for command, version in [(DRIVER, 2), (f"{DRIVER} --protocol 1", 1)]:
+def test_our_driver_speaks_3_and_held_to_2_or_1_speaks_that(tmp_path: Path):
+    for command, version in [
+        (DRIVER, 3),
+        (f"{DRIVER} --protocol 2", 2),
+        (f"{DRIVER} --protocol 1", 1),
+    ]:
         binding = started(command)
         try:
             assert binding.protocol == version, command
@@ -191,3 +196,57 @@ def test_nothing_an_example_leaves_behind_reaches_the_next(driver, endpoints):
     assert got[0] != b"example-1" and got[0][:1] == b"\x00", "example 1's routing id stayed"
     router.send([got[0], b"to the new dealer"], WAIT_MS)
     assert dealer.recv(WAIT_MS) == [b"to the new dealer"], "example 1's reply came first"
+
+
+# -- version 3: close with a linger ------------------------------------------------
+
+
+def queued_then_closed(binding: DriverBinding, endpoint: str, linger_ms: int) -> None:
+    """A DEALER of ``binding`` connects to ``endpoint`` (not bound yet), sends, and is closed."""
+    dealer = binding.socket("DEALER")
+    dealer.set("RECONNECT_IVL", 1)
+    dealer.connect(endpoint)
+    dealer.send([b"queued"], 0)
+    dealer.close_lingering(linger_ms)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        DRIVER,
+        f"{sys.executable} -m conformance.drivers.binding conformance.bindings.pyzmq:PyzmqBinding",
+    ],
+)
+def test_a_close_with_a_linger_keeps_what_is_queued(command, endpoints):
+    binding = started(command)
+    try:
+        assert binding.protocol == 3
+        with endpoints.vacant("tcp") as (endpoint, free):
+            queued_then_closed(binding, endpoint, WAIT_MS)
+            free()
+            router = binding.socket("ROUTER")
+            router.bind(endpoint)
+            assert router.recv(WAIT_MS)[1:] == [b"queued"]
+            router.close()
+    finally:
+        binding.close()
+
+
+def test_before_version_3_a_close_with_a_linger_is_unsupported(endpoints):
+    binding = started(f"{DRIVER} --protocol 2")
+    try:
+        dealer = binding.socket("DEALER")
+        with pytest.raises(ZmqError) as refused:
+            dealer.close_lingering(WAIT_MS)
+        assert refused.value.code == ErrorCode.ENOTSUP
+        dealer.close()
+    finally:
+        binding.close()
+
+
+@pytest.mark.parametrize("linger", [-1, "1000", True, 1.5])
+def test_a_linger_that_is_not_a_count_of_milliseconds_is_einval(driver, linger):
+    dealer = driver.socket("DEALER")
+    with pytest.raises(ZmqError) as refused:
+        dealer.close_lingering(linger)
+    assert refused.value.code == ErrorCode.EINVAL
