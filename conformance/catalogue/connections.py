@@ -77,10 +77,10 @@ FAMILIES = (
         name="linger-at-close",
         statement=(
             "A REQ or DEALER closed with a positive LINGER while its messages (a REQ one "
-            "request, a DEALER 1 to 3) are still queued, for want of a connection (it "
-            "connected before its peer bound) or behind IMMEDIATE, does not discard them: "
-            "the peer, bound after the close or before it, receives them whole, in the "
-            "order sent, in their envelopes, within the linger."
+            "request, a DEALER 1 to 3, or 1 to a REP) are still queued, for want of a "
+            "connection (it connected before its peer bound) or behind IMMEDIATE, does not "
+            "discard them: the peer, bound after the close or before it, receives them whole, "
+            "in the order sent, in their envelopes, within the linger."
         ),
         source=f"{_LINGER_MAN_PAGE}; {_IMMEDIATE_MAN_PAGE}",
         pairings=_SENDING_CONNECTORS,

@@ -124,7 +124,7 @@ def test_a_close_with_a_linger_keeps_what_is_queued(network, case, data, bind_fi
     """
     client_type, server_type = case.pairing.connects, case.pairing.binds
     delimited = is_delimited(client_type, server_type)
-    most = 1 if client_type == "REQ" else 3
+    most = 1 if "REQ" in client_type or server_type == "REP" else 3  # a REP would have to answer
     bodies = data.draw(st.lists(messages, min_size=1, max_size=most), label="sent, then closed")
     with network.endpoints.vacant(case.transport) as (endpoint, free), network.sockets():
         options = _reconnecting(case.transport, {"IMMEDIATE": True} if bind_first else {})
@@ -148,8 +148,6 @@ def test_a_close_with_a_linger_keeps_what_is_queued(network, case, data, bind_fi
             expected = application_frames(server_type, body, delimited=delimited, route=route)
             assert_message(got, expected, f"{server_type} received message {number}")
             assert len(routes) == 1, f"one sender's messages came with routing ids {routes!r}"
-            if server_type == "REP":  # it answers before it reads on: nobody is left to read it
-                server.send([b"answer to a closed socket"], TIMEOUT_MS)
 
 
 # -- a bound peer restarted ---------------------------------------------------------
