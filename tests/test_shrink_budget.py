@@ -1,4 +1,4 @@
-"""A failing case stops shrinking once its budget is spent, and still reports its failure.
+"""A failing case stops shrinking once its budget is spent, and still reports its failure truly.
 
 Counted in examples run, not timed: with a budget of 0 s, Hypothesis runs
 the failing example once more as its shrinking starts, stops there, and
@@ -14,12 +14,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.internal.conjecture import engine
 
+from benchmarks.suite_runner import run_suite
 from conformance.bindings.pyzmq import PyzmqBinding
 from conformance.catalogue.vocabulary import SELF
 from conformance.harness import shrinking
 from conformance.harness.endpoints import Endpoints
 from conformance.harness.network import Network
 from conformance.plugin import profiles
+from conformance.results import RunResults, Verdict
 
 LONG = 3
 
@@ -90,3 +92,25 @@ def test_the_first_failing_example_sets_the_budget(waited_out, budget):
         assert engine.MAX_SHRINKING_SECONDS == -1.0, "set again by a later failure"
     finally:
         binding.close()
+
+
+def test_a_failure_shown_with_a_wait_cut_short_says_a_full_wait_decided_it(tmp_path):
+    """The shrunk example's waits are cut to 100 ms; its message must not read as the verdict's.
+
+    A peer that is never cut off fails after a full wait; the example shown
+    at the end waited 100 ms, and a maintainer reading only "kept the
+    connection open for 100 ms" would think the suite impatient.
+    """
+    results = tmp_path / "results.json"
+    run_suite(
+        "--zmq-binding",
+        "tests.faults:accepts_malformed_metadata",
+        "-k",
+        "wire-refuse-malformed/REP-REQ/tcp",
+        "--zmq-results",
+        str(results),
+    )
+    (case,) = RunResults.load(results).cases
+    assert case.verdict == Verdict.FAIL, case
+    message = case.failure.message
+    assert "for 100 ms" in message and "a full 2000 ms wait ran out first" in message, message

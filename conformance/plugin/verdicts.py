@@ -18,6 +18,7 @@ import pytest
 
 from conformance.binding import BindingBroken, BindingUnavailable, ErrorCode, ZmqError
 from conformance.catalogue import Level
+from conformance.harness.patience import TIMEOUT_MS, Patience
 from conformance.plugin.failures import Crash, FailureReport, describe_failure, report_text
 from conformance.plugin.known import KnownDeviations
 from conformance.results import CaseResult, Failure, Verdict
@@ -123,7 +124,16 @@ def first_deviation(broken: BindingBroken) -> BaseException | None:
 
 def _failure(item: pytest.Item, excinfo: pytest.ExceptionInfo, network) -> Failure:
     steps = network.trace.steps if network is not None else []
-    return describe_failure(excinfo, steps, getattr(item, "fixturenames", ()))
+    failure = describe_failure(excinfo, steps, getattr(item, "fixturenames", ()))
+    cut_short = f"{Patience.IMPATIENT_MS} ms" in failure.message
+    if network is not None and network.patience.impatient and cut_short:
+        # The example shown is the shrunk one, whose waits were cut short: say
+        # that a full wait decided the verdict, lest "100 ms" read as unfair.
+        failure.message += (
+            f" (a full {TIMEOUT_MS} ms wait ran out first; later waits of this test were cut "
+            f"to {Patience.IMPATIENT_MS} ms)"
+        )
+    return failure
 
 
 def _show(
