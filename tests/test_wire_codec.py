@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from conformance.harness.trace import Trace
 from conformance.results.steps import WIRE, describe_step, unreplayable
-from conformance.wire import codec
+from conformance.wire import codec, zmtp20
 from conformance.wire.codec import Command, Frame, Greeting
 from conformance.wire.peer import WireClosed, WireListener, WirePeer, WireTimeout
 
@@ -203,3 +203,30 @@ def test_every_read_is_bounded():
 def test_an_accept_is_bounded():
     with WireListener("tcp://127.0.0.1:*") as listener, pytest.raises(WireTimeout):
         listener.accept(timeout_ms=50)
+
+
+# -- ZMTP 2.0 -------------------------------------------------------------------------
+
+
+def test_a_zmtp20_greeting_is_written_as_rfc15_has_it_and_read_back():
+    greeting = zmtp20.LegacyGreeting(zmtp20.SOCKET_TYPES["DEALER"], b"me")
+    octets = greeting.encode()
+    assert octets[0] == 0xFF and octets[9] == 0x7F and octets[10:12] == b"\x01\x05"
+    assert octets[12:] == b"\x00\x02me"  # the identity, one final short frame
+    assert zmtp20.LegacyGreeting.parse(octets + b"\x00\x01x") == (greeting, len(octets))
+
+
+def test_libzmqs_answer_to_a_zmtp20_peer_is_read_with_its_own_revision():
+    """libzmq 4.3.5's octets, as sent to a ZMTP 2.0 peer: its revision is the 3 it sent first."""
+    octets = b"\xff\x00\x00\x00\x00\x00\x00\x00\x01\x7f\x03\x06\x00\x00"
+    parsed = zmtp20.LegacyGreeting.parse(octets)
+    assert parsed == (zmtp20.LegacyGreeting(6, b"", revision=3), len(octets))
+    for cut in range(len(octets)):
+        assert zmtp20.LegacyGreeting.parse(octets[:cut]) is None, cut
+
+
+def test_what_cannot_be_a_zmtp20_greeting_is_a_decode_error():
+    with pytest.raises(codec.DecodeError):
+        zmtp20.LegacyGreeting.parse(b"\x00" * 14)
+    with pytest.raises(codec.DecodeError):
+        zmtp20.LegacyGreeting.parse(b"\xff" + bytes(8) + b"\x7f\x01\x05\x01\x00")  # MORE set

@@ -244,4 +244,26 @@ FAMILIES = (
         pairings=pairings_named("ROUTER-DEALER"),
         transports=CONNECTION_ORIENTED,
     ),
+    Family(
+        name="wire-downgrade",
+        level=Level.INFORMATIONAL,
+        statement=(
+            "What the implementation does with a peer that speaks ZMTP 2.0 (RFC 15: revision "
+            "1, its socket type as one octet, its identity as a frame, then its message). It "
+            "downgrades (greets in ZMTP 2.0 with its own socket type's octet and an identity "
+            "frame, delivers the message intact, a ROUTER routing by the peer's identity when "
+            "it has one, and answers it) or refuses (closes the connection, delivers nothing "
+            "of it, and serves the next ZMTP 3 peer); nothing else passes, and neither outcome "
+            "waits out a timeout. libzmq 4.3.5 downgrades."
+        ),
+        source=(
+            'RFC 23 "Version Negotiation": "A peer MAY downgrade its protocol to talk to a '
+            'lower protocol peer", "If a peer cannot downgrade its protocol to match its peer, '
+            'it MUST close the connection"; "Detecting ZMTP 2.0 Peers": "If the peer version '
+            "number is 1 or 2, the peer is using ZMTP 2.0, so send the ZMTP 2.0 socket type and "
+            'identity and continue with ZMTP 2.0"; RFC 15 (ZMTP 2.0)'
+        ),
+        pairings=pairings_named("ROUTER-DEALER"),
+        transports=CONNECTION_ORIENTED,
+    ),
 )

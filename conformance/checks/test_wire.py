@@ -28,7 +28,7 @@ from conformance.harness.exchange import POLL_SLICE_MS, application_frames, try_
 from conformance.harness.network import TIMEOUT_MS
 from conformance.harness.strategies import frames as any_frames
 from conformance.harness.strategies import rarely, short_messages
-from conformance.wire import codec
+from conformance.wire import codec, zmtp20
 from conformance.wire.codec import Command, Greeting
 from conformance.wire.pair import WirePair, role_name, roles, wire_pair
 from conformance.wire.peer import WireClosed, WireListener, WirePeer, WireTimeout
@@ -550,3 +550,44 @@ def test_a_message_cut_short_is_never_delivered(network, case, data, cut_in, bod
                 peer.send(rest, f"a READY and a message, cut after {cut} octets in all")
         peer.end_writing()
         _next_peer_served(network, case, role, stack, iut, endpoint, served, served)
+
+
+@pytest.mark.zmq_family("wire-downgrade")
+@given(
+    data=st.data(),
+    identity=st.sampled_from([b"", b"zmtp-2.0 peer"]),
+    body=short_messages,
+    answer=short_messages,
+)
+def test_a_zmtp20_peer_is_served_in_zmtp20_or_refused(network, case, data, identity, body, answer):
+    """The raw peer writes its ZMTP 2.0 greeting and its message at once, as an old peer does."""
+    role = draw_role(data, network)
+    raw_type = raw_type_of(case, role)
+    greeting = zmtp20.LegacyGreeting(zmtp20.SOCKET_TYPES[raw_type], identity)
+    with network.sockets(), contextlib.ExitStack() as stack:
+        iut, peer, endpoint = _iut_and_raw_peer(network, case, role, stack)
+        with contextlib.suppress(WireClosed):
+            peer.send(greeting.encode() + codec.encode_message(body), greeting.describe())
+        got = _delivered_or_cut_off(iut, peer)
+        if got is None:
+            network.observe("refused")
+            _next_peer_served(network, case, role, stack, iut, endpoint, body, answer)
+            return
+        network.observe("served in ZMTP 2.0")
+        try:
+            theirs = peer.read_legacy_greeting()
+        except codec.DecodeError as exc:
+            raise AssertionError(f"it delivered, but did not greet in ZMTP 2.0: {exc}") from None
+        assert theirs.socket_type == zmtp20.SOCKET_TYPES[iut.type], (
+            f"a {iut.type} greeted a ZMTP 2.0 peer as {theirs.describe()}"
+        )
+        pair = WirePair(iut, peer, raw_type, role, endpoint, network)
+        pair.route = got[0] if iut.type == "ROUTER" else None
+        if pair.route is not None and identity:
+            assert pair.route == identity, (
+                f"a ZMTP 2.0 peer with identity {identity!r} is routed as {pair.route!r}"
+            )
+        expected = application_frames(iut.type, body, delimited=False, route=pair.route)
+        assert_message(got, expected, "the implementation received from a ZMTP 2.0 peer")
+        pair.iut_sends(answer)
+        pair.raw_receives(answer)

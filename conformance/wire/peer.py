@@ -29,6 +29,7 @@ from conformance.harness.trace import Trace
 from conformance.results.steps import SHOWN_WIRE_OCTETS, WIRE
 from conformance.wire import codec
 from conformance.wire.codec import Command, Frame, Greeting
+from conformance.wire.zmtp20 import LegacyGreeting
 
 CHUNK = 1 << 20
 
@@ -198,6 +199,10 @@ class WirePeer:
             return Greeting.decode(bytes(buffer[: codec.GREETING_SIZE])), codec.GREETING_SIZE
 
         return self._read("the greeting", timeout_ms, parse)
+
+    def read_legacy_greeting(self, timeout_ms: int | None = None) -> LegacyGreeting:
+        """The greeting of an implementation that answers a ZMTP 2.0 peer in ZMTP 2.0."""
+        return self._read("a ZMTP 2.0 greeting", timeout_ms, LegacyGreeting.parse)
 
     def read_frame(self, timeout_ms: int | None = None) -> Frame:
         return self._read("a frame", timeout_ms, codec.split_frame)

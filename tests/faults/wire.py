@@ -47,6 +47,8 @@ class Rewriter:
         self.buffer = bytearray()
         self.handshaken = False
         """Whether the first command (the handshake's) has passed."""
+        self.cut_off = False
+        """Set to have the relay close the connection after what :meth:`feed` returned."""
 
     def feed(self, data: bytes) -> bytes:
         out = bytearray()
@@ -145,6 +147,8 @@ class Relay:
                     self._send_all(sink, rewriter.end())
                     break
                 self._send_all(sink, rewriter.feed(data))
+                if rewriter.cut_off:
+                    break
         except OSError:
             pass
         for sock in (source, sink):
@@ -417,6 +421,54 @@ class RefusesFlawedReady(RelayedSocket):
     incoming = FlawedReadyRefused
 
 
+REVISION_OFFSET = codec.SIGNATURE_SIZE
+"""Where a greeting's version (ZMTP 3) or revision (ZMTP 2.0: 1) octet is."""
+
+
+class Zmtp20Detected(Rewriter):
+    """Passes the signature on, then does what :meth:`legacy` says with a ZMTP 2.0 peer."""
+
+    def __init__(self, socket_type: str, bound: bool) -> None:
+        super().__init__(socket_type, bound)
+        self.legacy_peer = False
+
+    def feed(self, data):
+        if self.legacy_peer:
+            return self.legacy(data)
+        at = REVISION_OFFSET - self.offset
+        if 0 <= at < len(data) and data[at] < 3:
+            self.legacy_peer = True
+            self.offset += at
+            return bytes(data[:at]) + self.legacy(data[at:])
+        return super().feed(data)
+
+    def legacy(self, data: bytes) -> bytes:
+        raise NotImplementedError
+
+
+class Zmtp20Swallowed(Zmtp20Detected):
+    def legacy(self, data):
+        return b""
+
+
+class HangsOnZmtp20Peers(RelayedSocket):
+    """A ZMTP 2.0 peer is neither served nor refused: its connection stays open, unread."""
+
+    incoming = Zmtp20Swallowed
+
+
+class Zmtp20CutOff(Zmtp20Detected):
+    def legacy(self, data):
+        self.cut_off = True
+        return b""
+
+
+class RefusesZmtp20Peers(RelayedSocket):
+    """A ZMTP 2.0 peer is cut off at its revision octet (it cannot downgrade)."""
+
+    incoming = Zmtp20CutOff
+
+
 class TruncatedMessageCompleted(Rewriter):
     def __init__(self, socket_type: str, bound: bool) -> None:
         super().__init__(socket_type, bound)
@@ -458,6 +510,7 @@ FAULTS = (
     Fault("accepts_any_socket_type", AcceptsAnySocketType, ("wire-refuse-socket-type",)),
     Fault("takes_any_command_for_ready", TakesAnyCommandForReady, ("wire-refuse-command",)),
     Fault("accepts_malformed_metadata", AcceptsMalformedMetadata, ("wire-refuse-malformed",)),
+    Fault("hangs_on_zmtp20_peers", HangsOnZmtp20Peers, ("wire-downgrade",)),
     Fault(
         "delivers_truncated_messages",
         DeliversTruncatedMessages,
@@ -471,6 +524,14 @@ VARIANTS = (
         "refuses_flawed_ready",
         RefusesFlawedReady,
         "wire-flawed-ready",
+        Verdict.INFORMATIONAL,
+        observed="refused",
+        types=("DEALER", "ROUTER"),
+    ),
+    Variant(
+        "refuses_zmtp20_peers",
+        RefusesZmtp20Peers,
+        "wire-downgrade",
         Verdict.INFORMATIONAL,
         observed="refused",
         types=("DEALER", "ROUTER"),
