@@ -150,7 +150,8 @@ FAMILIES = (
         statement=(
             "Round trip after round trip, two REQ clients at a time, through a ROUTER-to-"
             "DEALER proxy to two REP workers, with high-water marks of 1 (but for the sends of "
-            "the proxy's ROUTER, which drops what it cannot queue) and then the default: each "
+            "the proxy's ROUTER and of the REP workers, which drop what they cannot queue) and "
+            "then the default: each "
             "request reaches a worker and each reply its own client, intact, "
             "nothing lost and nothing stalled, for 5 round trips per example of the profile "
             "(500 at the default 100 examples, 10,000 in the thorough profile) at each high-"
