@@ -34,6 +34,10 @@ from conformance.wire.zmtp20 import LegacyGreeting
 CHUNK = 1 << 20
 
 
+RECONNECT_S = 0.005
+"""How long the raw peer waits before it tries a refused connection again."""
+
+
 class WireError(AssertionError):
     """The implementation did not send what the raw peer waited for."""
 
@@ -103,16 +107,33 @@ class WirePeer:
         patience: Patience | None = None,
         timeout_ms: int | None = None,
     ) -> WirePeer:
+        """Connect as a ZeroMQ peer does: a refused connection is tried again until the timeout.
+
+        A bind may complete after the call that asked for it returned (azmq's,
+        on asyncio): a libzmq peer would reconnect, and so does the raw peer,
+        every :data:`RECONNECT_S`.
+        """
         recorder = _Recorder(trace, patience)
         family, address = _address(endpoint)
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        sock.settimeout(recorder.timeout_ms(timeout_ms) / 1000)
-        try:
-            sock.connect(address)
-        except OSError as exc:
-            sock.close()
-            recorder.record({"op": "connect", "endpoint": endpoint}, _error(exc))
-            raise WireError(f"the raw peer could not connect to {endpoint}: {exc}") from None
+        wait_s = recorder.timeout_ms(timeout_ms) / 1000
+        deadline = time.monotonic() + wait_s
+        while True:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock.settimeout(wait_s)
+            try:
+                sock.connect(address)
+                break
+            except (ConnectionRefusedError, FileNotFoundError) as exc:
+                sock.close()
+                if time.monotonic() + RECONNECT_S < deadline:
+                    time.sleep(RECONNECT_S)  # sleep-ok: a reconnection interval, as RECONNECT_IVL
+                    continue
+                failure = exc
+            except OSError as exc:
+                sock.close()
+                failure = exc
+            recorder.record({"op": "connect", "endpoint": endpoint}, _error(failure))
+            raise WireError(f"the raw peer could not connect to {endpoint}: {failure}") from None
         if family == socket.AF_INET:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         recorder.record({"op": "connect", "endpoint": endpoint}, {"ok": True})
