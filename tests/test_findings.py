@@ -17,7 +17,9 @@ from conformance.tracker import REPORTED
 
 ROOT = Path(__file__).resolve().parent.parent
 FINDINGS = ROOT / "docs" / "findings.md"
-CITATION = re.compile(r"`([a-z0-9-]+/[A-Z]+-[A-Z]+/[a-z]+-[a-z-]+)`\s+in\s+`([A-Za-z0-9.-]+\.json)`")
+CITATION = re.compile(
+    r"`([a-z0-9-]+/[A-Z]+-[A-Z]+/[a-z]+-[a-z-]+)`\s+in\s+`([A-Za-z0-9.-]+\.json)`"
+)
 
 
 def citations() -> list[tuple[str, str]]:
