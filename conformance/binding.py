@@ -42,7 +42,7 @@ Frames = list[bytes]
 
 
 class ErrorCode(str, enum.Enum):
-    """The error codes of the driver protocol, version 2 (the same as in version 1)."""
+    """The error codes of the driver protocol, version 3 (the same as in versions 1 and 2)."""
 
     EAGAIN = "EAGAIN"
     EFSM = "EFSM"
