@@ -266,4 +266,21 @@ FAMILIES = (
         pairings=pairings_named("ROUTER-DEALER"),
         transports=CONNECTION_ORIENTED,
     ),
+    Family(
+        name="wire-cut-sending",
+        statement=(
+            "A multipart message the implementation is writing when its peer hangs up part "
+            "way through reading it reaches the next connection whole or not at all: the raw "
+            "peer reads some of it, closes, connects (or is dialled) again, and every message "
+            "it then reads up to the implementation's next one is that message whole, never "
+            "its tail nor a part of it."
+        ),
+        source=(
+            'RFC 23 "Messages": "an implementation SHALL always send and deliver messages '
+            'atomically, that is, all the frames of a message, or none of them"; "Socket '
+            'Semantics": "A message SHALL be sent or received atomically"'
+        ),
+        pairings=pairings_named("DEALER-ROUTER"),
+        transports=CONNECTION_ORIENTED,
+    ),
 )

@@ -23,11 +23,15 @@ from hypothesis import strategies as st
 
 from conformance.binding import Frames, Socket, Unsupported
 from conformance.catalogue.vocabulary import IUT, IUT_BINDS, IUT_CONNECTS, Pairing
-from conformance.harness.assertions import assert_message
-from conformance.harness.exchange import POLL_SLICE_MS, application_frames, try_receive
+from conformance.harness.assertions import assert_message, receive
+from conformance.harness.exchange import (
+    POLL_SLICE_MS,
+    application_frames,
+    try_receive,
+)
 from conformance.harness.network import TIMEOUT_MS
+from conformance.harness.strategies import NoiseBytes, rarely, short_messages
 from conformance.harness.strategies import frames as any_frames
-from conformance.harness.strategies import rarely, short_messages
 from conformance.wire import codec, zmtp20
 from conformance.wire.codec import Command, Greeting
 from conformance.wire.pair import WirePair, role_name, roles, wire_pair
@@ -591,3 +595,78 @@ def test_a_zmtp20_peer_is_served_in_zmtp20_or_refused(network, case, data, ident
         assert_message(got, expected, "the implementation received from a ZMTP 2.0 peer")
         pair.iut_sends(answer)
         pair.raw_receives(answer)
+
+
+CUT_FIRST_FRAME = NoiseBytes(seed=23, size=200_000)
+"""Larger than any socket buffer between the two ends: the peer's hang-up finds it unsent."""
+AFTER_THE_CUT = [b"the message after the cut"]
+
+
+@pytest.mark.zmq_family("wire-cut-sending")
+@given(data=st.data(), rest=short_messages)
+def test_a_message_cut_in_sending_goes_on_whole_or_not_at_all(network, case, data, rest):
+    """The implementation's DEALER dials a raw ROUTER, or its ROUTER is dialled by a raw DEALER.
+
+    The raw peer hangs up part way through a message of the implementation's
+    (a large first frame, then ``rest``), then connects again (a DEALER under
+    another Identity) or takes the reconnection (a ROUTER); the
+    implementation then sends :data:`AFTER_THE_CUT`.  What the raw peer reads
+    up to that may be the cut message whole, and nothing else.
+    """
+    role = draw_role(data, network)
+    raw_type = raw_type_of(case, role)
+    cut_message = [CUT_FIRST_FRAME, *rest]
+    octets = len(codec.encode_message(cut_message))
+    cut = data.draw(st.integers(1, octets - 1), label=f"octets read of {octets}")
+    options = _reconnecting_fast(role)
+    with network.sockets(), contextlib.ExitStack() as stack:
+        if role == IUT_CONNECTS:
+            listener = stack.enter_context(
+                WireListener(network.endpoints.new(case.transport), network.trace, network.patience)
+            )
+            iut = network.socket(IUT, case.pairing.connects, options)
+            iut.connect(listener.endpoint)
+            first = stack.enter_context(listener.accept())
+            identities = (None, None)
+        else:
+            iut = network.socket(IUT, case.pairing.binds, options)
+            endpoint = iut.bind(network.endpoints.new(case.transport))
+            first = stack.enter_context(WirePeer.connect(endpoint, network.trace, network.patience))
+            identities = (b"cut off", b"next")
+        route = _handshake_routable(first, iut, raw_type, identities[0])
+        iut.send(
+            application_frames(iut.type, cut_message, delimited=False, route=route), TIMEOUT_MS
+        )
+        first.read_octets(cut, "part of the message, then the raw peer hangs up")
+        first.close()
+        if role == IUT_CONNECTS:
+            second = stack.enter_context(listener.accept())
+        else:
+            second = stack.enter_context(
+                WirePeer.connect(endpoint, network.trace, network.patience)
+            )
+        route = _handshake_routable(second, iut, raw_type, identities[1])
+        after = AFTER_THE_CUT
+        iut.send(application_frames(iut.type, after, delimited=False, route=route), TIMEOUT_MS)
+        while (got := [f.body for f in second.read_message()]) != list(after):
+            assert got == list(cut_message), (
+                f"after the peer hung up {cut} octets into a message of {octets}, the next "
+                f"connection got {len(got)} frames that are not that message whole: "
+                f"{[len(f) for f in got]} octets where it had {[len(f) for f in cut_message]}"
+            )
+
+
+def _handshake_routable(peer: WirePeer, iut: Socket, raw_type: str, identity) -> bytes | None:
+    """Handshake; a raw DEALER then says hello, so that the ROUTER can route to it at once."""
+    peer.handshake(raw_type, identity)
+    if iut.type != "ROUTER":
+        return None
+    peer.send_message([b"hello"])
+    got = receive(iut, "the implementation's ROUTER, the raw peer's hello")
+    assert got[1:] == [b"hello"], f"the ROUTER received {got!r} for the raw peer's hello"
+    return got[0]
+
+
+def _reconnecting_fast(role) -> dict:
+    """A dialling implementation tries again after 1 ms, not libzmq's default 100 ms."""
+    return {"RECONNECT_IVL": 1} if role == IUT_CONNECTS else {}

@@ -225,6 +225,14 @@ class WirePeer:
         """The greeting of an implementation that answers a ZMTP 2.0 peer in ZMTP 2.0."""
         return self._read("a ZMTP 2.0 greeting", timeout_ms, LegacyGreeting.parse)
 
+    def read_octets(self, size: int, what: str, timeout_ms: int | None = None) -> bytes:
+        """Exactly ``size`` octets, whatever they are (``what`` says what, for the trace)."""
+
+        def parse(buffer):
+            return (bytes(buffer[:size]), size) if len(buffer) >= size else None
+
+        return self._read(what, timeout_ms, parse)
+
     def read_frame(self, timeout_ms: int | None = None) -> Frame:
         return self._read("a frame", timeout_ms, codec.split_frame)
 

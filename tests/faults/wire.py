@@ -75,6 +75,9 @@ class Rewriter:
         """What to write when the sender has ended its side of the connection."""
         return b""
 
+    def hung_up(self) -> None:
+        """The sender's side is gone: it ended it (a FIN) or reset it."""
+
 
 def rewrite_ready(frame: Frame, change) -> bytes:
     """``frame``, with its READY's properties passed through ``change`` if it is one."""
@@ -144,13 +147,14 @@ class Relay:
                 except socket.timeout:
                     continue
                 if not data:
+                    rewriter.hung_up()
                     self._send_all(sink, rewriter.end())
                     break
                 self._send_all(sink, rewriter.feed(data))
                 if rewriter.cut_off:
                     break
         except OSError:
-            pass
+            rewriter.hung_up()
         for sock in (source, sink):
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
@@ -469,6 +473,54 @@ class RefusesZmtp20Peers(RelayedSocket):
     incoming = Zmtp20CutOff
 
 
+class CutMessages:
+    """What a socket's relays share across its connections: its last multipart message."""
+
+    def __init__(self) -> None:
+        self.last: list[Frame] = []
+        self.tail: list[Frame] = []
+        """The last message's frames after its first, once its reader hung up."""
+
+
+class KeepsTheTail(Rewriter):
+    """libzmq to the world: remembers each message, and writes a kept tail after the READY."""
+
+    def __init__(self, socket_type: str, bound: bool, kept: CutMessages) -> None:
+        super().__init__(socket_type, bound)
+        self.kept = kept
+        self.message: list[Frame] = []
+
+    def frame(self, frame):
+        if frame.command:
+            tail, self.kept.tail = self.kept.tail, []
+            return frame.encode() + b"".join(f.encode() for f in tail)
+        self.message.append(frame)
+        if not frame.more:
+            self.kept.last, self.message = self.message, []
+        return frame.encode()
+
+
+class NoticesTheHangUp(Rewriter):
+    """The world to libzmq: when the world hangs up, the last message's tail is kept."""
+
+    def __init__(self, socket_type: str, bound: bool, kept: CutMessages) -> None:
+        super().__init__(socket_type, bound)
+        self.kept = kept
+
+    def hung_up(self):
+        self.kept.tail = self.kept.last[1:]
+
+
+class CarriesATailOver(RelayedSocket):
+    """The frames after the first of a message cut off by a hang-up go to the next connection."""
+
+    def __init__(self, inner, type):
+        super().__init__(inner, type)
+        kept = CutMessages()
+        self.outgoing = lambda socket_type, bound: KeepsTheTail(socket_type, bound, kept)
+        self.incoming = lambda socket_type, bound: NoticesTheHangUp(socket_type, bound, kept)
+
+
 class TruncatedMessageCompleted(Rewriter):
     def __init__(self, socket_type: str, bound: bool) -> None:
         super().__init__(socket_type, bound)
@@ -511,6 +563,7 @@ FAULTS = (
     Fault("takes_any_command_for_ready", TakesAnyCommandForReady, ("wire-refuse-command",)),
     Fault("accepts_malformed_metadata", AcceptsMalformedMetadata, ("wire-refuse-malformed",)),
     Fault("hangs_on_zmtp20_peers", HangsOnZmtp20Peers, ("wire-downgrade",)),
+    Fault("carries_a_tail_over", CarriesATailOver, ("wire-cut-sending",), ("DEALER", "ROUTER")),
     Fault(
         "delivers_truncated_messages",
         DeliversTruncatedMessages,
