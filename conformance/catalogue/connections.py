@@ -80,10 +80,14 @@ FAMILIES = (
             "request, a DEALER 1 to 3, or 1 to a REP) are still queued, for want of a "
             "connection (it connected before its peer bound) or behind IMMEDIATE, does not "
             "discard them: the peer, bound after the close or before it, receives them whole, "
-            "in the order sent, in their envelopes, within the linger."
+            "in the order sent, in their envelopes, within the linger. The implementation is "
+            "the sender and libzmq the receiver in every peering (RFC 28 lets a receiver "
+            "discard what a peer that has gone had sent; libzmq keeps it), so the self case "
+            "is the iut-connects one and iut-binds has none (UNSUPPORTED)."
         ),
         source=f"{_LINGER_MAN_PAGE}; {_IMMEDIATE_MAN_PAGE}",
         pairings=_SENDING_CONNECTORS,
+        transports=CONNECTION_ORIENTED,
     ),
     Family(
         name="peer-restart",

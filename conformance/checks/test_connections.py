@@ -25,6 +25,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conformance.binding import ErrorCode, Socket, ZmqError
+from conformance.bindings.driver import DriverBinding
+from conformance.catalogue.vocabulary import IUT, IUT_BINDS, LIBZMQ, SELF
 from conformance.harness.assertions import assert_message, receive
 from conformance.harness.exchange import (
     POLL_SLICE_MS,
@@ -121,15 +123,23 @@ def test_a_close_with_a_linger_keeps_what_is_queued(network, case, data, bind_fi
     With ``bind_first`` the sender has IMMEDIATE set and its peer is there:
     its sends wait for the connection, and it is closed right after them.
     Otherwise its messages wait for a peer that binds only after the close.
+    The receiver is libzmq's: when the sender's connection closes, RFC 28
+    lets a receiver discard what it had not delivered yet, and libzmq keeps
+    it, so only the sender is judged.
     """
+    if network.peering == IUT_BINDS:
+        pytest.skip("UNSUPPORTED: the implementation is judged as the sender: see iut-connects")
+    if network.peering == SELF and isinstance(network.libzmq, DriverBinding):
+        # A driver's self run starts no libzmq peer; in process, libzmq is at hand.
+        pytest.skip("UNSUPPORTED: the receiver is libzmq's: see iut-connects")
     client_type, server_type = case.pairing.connects, case.pairing.binds
     delimited = is_delimited(client_type, server_type)
     most = 1 if client_type == "REQ" or server_type == "REP" else 3  # a REP would have to answer
     bodies = data.draw(st.lists(messages, min_size=1, max_size=most), label="sent, then closed")
     with network.endpoints.vacant(case.transport) as (endpoint, free), network.sockets():
         options = _reconnecting(case.transport, {"IMMEDIATE": True} if bind_first else {})
-        client = network.socket(network.peering.connector, client_type, options)
-        server = network.socket(network.peering.binder, server_type)
+        client = network.socket(IUT, client_type, options)
+        server = network.socket(LIBZMQ, server_type)
         if bind_first:
             free()
             server.bind(endpoint)
