@@ -656,7 +656,9 @@ def test_a_message_cut_in_sending_goes_on_whole_or_not_at_all(network, case, dat
             )
 
 
-def _handshake_routable(peer: WirePeer, iut: Socket, raw_type: str, identity) -> bytes | None:
+def _handshake_routable(
+    peer: WirePeer, iut: Socket, raw_type: str, identity: bytes | None
+) -> bytes | None:
     """Handshake; a raw DEALER then says hello, so that the ROUTER can route to it at once."""
     peer.handshake(raw_type, identity)
     if iut.type != "ROUTER":
