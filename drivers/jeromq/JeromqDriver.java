@@ -1,4 +1,4 @@
-// zmq-conformance driver (docs/driver-protocol.md, version 1) for JeroMQ.
+// zmq-conformance driver (docs/driver-protocol.md, versions 1 to 3) for JeroMQ.
 //
 // Reads one JSON request per line on stdin and writes one JSON response per
 // line on stdout, one request at a time, in order; diagnostics go to stderr.
@@ -32,6 +32,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.locks.LockSupport;
 import java.util.jar.JarFile;
 
 import zmq.Ctx;
@@ -41,7 +42,8 @@ import zmq.ZError;
 import zmq.ZMQ;
 
 public final class JeromqDriver {
-    static final int PROTOCOL = 1;
+    /** The newest protocol version this driver speaks; it speaks every one from 1. */
+    static final int PROTOCOL = 3;
 
     static final Map<String, Integer> SOCKET_TYPES = new LinkedHashMap<>();
     static {
@@ -110,6 +112,7 @@ public final class JeromqDriver {
     final Ctx context = ZMQ.createContext();
     final Map<String, SocketBase> sockets = new LinkedHashMap<>();
     int counter = 0;
+    int protocol = 1; // until hello agrees on one
     Map<String, Integer> supportedOptions; // found by hello, on first use
     Boolean wildcardReportsPort; // found on the first wildcard tcp bind
 
@@ -288,13 +291,34 @@ public final class JeromqDriver {
         return found;
     }
 
-    JsonObject hello(JsonObject request) throws Failure {
-        JsonElement protocol = request.get("protocol");
-        if (protocol == null || !protocol.isJsonPrimitive() || protocol.getAsInt() != PROTOCOL) {
-            throw new Failure("ENOTSUP", "this driver speaks protocol " + PROTOCOL);
+    /** The newest version the suite offers ("protocols", or "protocol" alone) that we speak. */
+    static int agreedProtocol(JsonObject request) throws Failure {
+        JsonElement offered = request.get("protocols");
+        JsonArray versions = new JsonArray();
+        if (offered != null && offered.isJsonArray()) {
+            versions = offered.getAsJsonArray();
+        } else if (request.get("protocol") != null) {
+            versions.add(request.get("protocol"));
         }
+        int agreed = 0;
+        for (JsonElement version : versions) {
+            if (version.isJsonPrimitive() && version.getAsJsonPrimitive().isNumber()) {
+                int number = version.getAsInt();
+                if (number >= 1 && number <= PROTOCOL && number > agreed) {
+                    agreed = number;
+                }
+            }
+        }
+        if (agreed == 0) {
+            throw new Failure("ENOTSUP", "this driver speaks protocols 1 to " + PROTOCOL);
+        }
+        return agreed;
+    }
+
+    JsonObject hello(JsonObject request) throws Failure {
+        protocol = agreedProtocol(request);
         JsonObject result = new JsonObject();
-        result.addProperty("protocol", PROTOCOL);
+        result.addProperty("protocol", protocol);
         result.addProperty(
                 "implementation",
                 "JeroMQ " + jeromqVersion() + " (libzmq " + constant("ZMQ_VERSION_MAJOR") + "."
@@ -315,9 +339,17 @@ public final class JeromqDriver {
         if (kind == null) {
             throw new Failure("ENOTSUP", "no socket type " + type);
         }
+        JsonElement chosen = protocol >= 2 ? request.get("socket") : null;
+        String handle;
+        if (chosen == null || chosen.isJsonNull()) {
+            counter += 1;
+            handle = "s" + counter;
+        } else if (!chosen.isJsonPrimitive() || sockets.containsKey(chosen.getAsString())) {
+            throw new Failure("EINVAL", "socket handle " + chosen + " is not a new string");
+        } else {
+            handle = chosen.getAsString();
+        }
         SocketBase socket = create(kind);
-        counter += 1;
-        String handle = "s" + counter;
         sockets.put(handle, socket);
         JsonObject result = new JsonObject();
         result.addProperty("socket", handle);
@@ -485,9 +517,60 @@ public final class JeromqDriver {
 
     JsonObject close(JsonObject request) throws Failure {
         SocketBase socket = sock(request);
+        JsonElement linger = protocol >= 3 ? request.get("linger") : null;
+        int lingerMs = 0;
+        if (linger != null) {
+            if (!linger.isJsonPrimitive() || !linger.getAsJsonPrimitive().isNumber()
+                    || linger.getAsDouble() != Math.floor(linger.getAsDouble())
+                    || linger.getAsLong() < 0 || linger.getAsLong() > Integer.MAX_VALUE) {
+                throw new Failure("EINVAL", "linger is a non-negative integer, not " + linger);
+            }
+            lingerMs = linger.getAsInt();
+        }
+        // Version 3: as zmq_close with that ZMQ_LINGER; JeroMQ's reaper sends
+        // what is queued in the background, and close returns at once.
+        setOption(socket, ZMQ.ZMQ_LINGER, lingerMs, "LINGER");
         sockets.remove(string(request, "socket"));
         socket.close();
         return new JsonObject();
+    }
+
+    /** Version 2: the indexes of the sockets with a message to receive, within timeout_ms. */
+    JsonObject poll(JsonObject request) throws Failure {
+        if (protocol < 2) {
+            throw new Failure("ENOTSUP", "no op 'poll' in protocol 1");
+        }
+        JsonElement handles = request.get("sockets");
+        if (handles == null || !handles.isJsonArray() || handles.getAsJsonArray().size() == 0) {
+            throw new Failure("EINVAL", "poll needs a non-empty list of sockets");
+        }
+        List<SocketBase> polled = new ArrayList<>();
+        for (JsonElement handle : handles.getAsJsonArray()) {
+            SocketBase socket = handle.isJsonPrimitive() ? sockets.get(handle.getAsString()) : null;
+            if (socket == null) {
+                throw new Failure("EINVAL", "unknown socket handle " + handle);
+            }
+            polled.add(socket);
+        }
+        long deadline = System.nanoTime() + timeoutOf(request) * 1_000_000L;
+        JsonArray ready = new JsonArray();
+        while (true) {
+            for (int index = 0; index < polled.size(); index++) {
+                Object events = call(GET_OPTION_OBJECT, polled.get(index), ZMQ.ZMQ_EVENTS);
+                if (events instanceof Integer && ((Integer) events & ZMQ.ZMQ_POLLIN) != 0) {
+                    ready.add(index);
+                }
+            }
+            if (ready.size() > 0 || System.nanoTime() >= deadline) {
+                break;
+            }
+            // No JeroMQ poll takes SocketBase alike in 0.3.6 and 0.6 (their
+            // PollItem classes differ): ZMQ_EVENTS is read every millisecond.
+            LockSupport.parkNanos(1_000_000L);
+        }
+        JsonObject result = new JsonObject();
+        result.add("ready", ready);
+        return result;
     }
 
     JsonObject handle(JsonObject request) throws Failure {
@@ -513,6 +596,8 @@ public final class JeromqDriver {
                     return recv(request);
                 case "close":
                     return close(request);
+                case "poll":
+                    return poll(request);
                 default:
                     throw new Failure("ENOTSUP", "no op " + op);
             }
