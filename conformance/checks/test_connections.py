@@ -137,7 +137,9 @@ def test_a_close_with_a_linger_keeps_what_is_queued(network, case, data, bind_fi
     most = 1 if client_type == "REQ" or server_type == "REP" else 3  # a REP would have to answer
     bodies = data.draw(st.lists(messages, min_size=1, max_size=most), label="sent, then closed")
     with network.endpoints.vacant(case.transport) as (endpoint, free), network.sockets():
-        options = _reconnecting(case.transport, {"IMMEDIATE": True} if bind_first else {})
+        options = {"IMMEDIATE": True} if bind_first else {}
+        if "RECONNECT_IVL" in network.iut.capabilities.options:  # else the default 100 ms
+            options = _reconnecting(case.transport, options)
         client = network.socket(IUT, client_type, options)
         server = network.socket(LIBZMQ, server_type)
         if bind_first:
