@@ -60,7 +60,7 @@ def missing(args: argparse.Namespace) -> int:
     except ResultsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    ran = {case.case.split("/")[0] for run in runs for case in run.cases}
+    ran = {case.family for run in runs for case in run.cases}
     for family in FAMILIES:
         if family.name not in ran:
             print(family.name)

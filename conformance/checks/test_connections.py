@@ -19,6 +19,7 @@ it came from.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import given
@@ -68,6 +69,24 @@ def _reply(server: Socket, got: list[bytes], answer: list[bytes], delimited: boo
     )
 
 
+def _arriving_in_order(
+    server: Socket, bodies: list[list[bytes]], delimited: bool, where: str
+) -> Iterator[list[bytes]]:
+    """Each of one sender's ``bodies`` as ``server`` receives it: whole, in order, one route.
+
+    ``where`` says when, ``{}`` standing for the message's number.
+    """
+    routes = set()
+    for number, body in enumerate(bodies):
+        got = receive(server, f"{server.type}, {where.format(number)}")
+        route = got[0] if server.type == "ROUTER" and got else None
+        routes.add(route)
+        expected = application_frames(server.type, body, delimited=delimited, route=route)
+        assert_message(got, expected, f"{server.type} received message {number}")
+        assert len(routes) == 1, f"one sender's messages came with routing ids {routes!r}"
+        yield got
+
+
 @pytest.mark.zmq_family("connect-before-bind")
 @given(data=st.data(), answer=messages)
 def test_what_is_sent_before_the_bind_arrives_after_it(network, case, data, answer):
@@ -91,14 +110,8 @@ def test_what_is_sent_before_the_bind_arrives_after_it(network, case, data, answ
         free()
         server = network.socket(network.peering.binder, server_type)
         server.bind(endpoint)
-        routes = set()
-        for number, body in enumerate(bodies):
-            got = receive(server, f"{server_type}, bound after message {number} was sent")
-            route = got[0] if server_type == "ROUTER" and got else None
-            routes.add(route)
-            expected = application_frames(server_type, body, delimited=delimited, route=route)
-            assert_message(got, expected, f"{server_type} received message {number}")
-            assert len(routes) == 1, f"one sender's messages came with routing ids {routes!r}"
+        arrivals = _arriving_in_order(server, bodies, delimited, "bound after message {} was sent")
+        for got in arrivals:
             _reply(server, got, answer, delimited)  # a REP answers each before the next
         expected = application_frames(client_type, answer, delimited=delimited)
         for number in range(len(bodies)):
@@ -152,14 +165,8 @@ def test_a_close_with_a_linger_keeps_what_is_queued(network, case, data, bind_fi
         if not bind_first:
             free()
             server.bind(endpoint)
-        routes = set()
-        for number, body in enumerate(bodies):
-            got = receive(server, f"{server_type}, after the {client_type} closed with a linger")
-            route = got[0] if server_type == "ROUTER" and got else None
-            routes.add(route)
-            expected = application_frames(server_type, body, delimited=delimited, route=route)
-            assert_message(got, expected, f"{server_type} received message {number}")
-            assert len(routes) == 1, f"one sender's messages came with routing ids {routes!r}"
+        where = f"after the {client_type} closed with a linger (message {{}})"
+        list(_arriving_in_order(server, bodies, delimited, where))  # every one, checked
 
 
 # -- a bound peer restarted ---------------------------------------------------------

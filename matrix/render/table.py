@@ -91,7 +91,7 @@ class Source:
     @property
     def families(self) -> set[str]:
         """The families this run ran (all of the catalogue, or those ``-k`` selected)."""
-        return {result.case.split("/")[0] for result in self.run.cases}
+        return {result.family for result in self.run.cases}
 
     def covers(self, case: ResultCase, peering: str) -> bool:
         """Whether this run was asked to run ``case`` in ``peering``."""

@@ -442,7 +442,6 @@ class Zmtp20Detected(Rewriter):
         at = REVISION_OFFSET - self.offset
         if 0 <= at < len(data) and data[at] < 3:
             self.legacy_peer = True
-            self.offset += at
             return bytes(data[:at]) + self.legacy(data[at:])
         return super().feed(data)
 
